@@ -1,0 +1,1 @@
+//! Exports: SVG floor plan, glTF, HTML viewer.

@@ -1,0 +1,5 @@
+//! Geometry kernels on nalgebra: segments and lines, polygons (area,
+//! clipping, IoU), yaw-rotated boxes and their 3D IoU, plane and line
+//! fitting, RANSAC, Umeyama / Sim(3).
+//!
+//! Knows nothing of layouts, clouds or files: plain math on plain types.

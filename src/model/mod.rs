@@ -1,0 +1,2 @@
+//! The layout transformer: vocabulary, grammar, ONNX Runtime sessions,
+//! constrained decoding, tokens to `Layout`.

@@ -1,0 +1,2 @@
+//! Reconstruction front end: capture sources, calibration, visual SLAM,
+//! dense depth, fusion, alignment. OpenCV, behind the `video` feature.

@@ -1,0 +1,1 @@
+//! Constraint solver: snaps decoded entities into a physically valid plan.

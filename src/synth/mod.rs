@@ -1,0 +1,10 @@
+//! Synthetic apartments: procedural scenes, simulated scans and rendered
+//! RGB-D videos with ground truth; training-data shards.
+//!
+//! `world` is the contract between scene generation (which builds a
+//! [`world::World`] of labelled, textured triangle meshes beside the ground
+//! truth [`crate::layout::Layout`]) and the sensors (scan simulation by ray
+//! casting, video rendering by rasterization), which only read the world.
+//! Everything here builds without OpenCV; only mp4 writing needs `video`.
+
+pub mod world;
