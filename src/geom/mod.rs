@@ -3,3 +3,5 @@
 //! fitting, RANSAC, Umeyama / Sim(3).
 //!
 //! Knows nothing of layouts, clouds or files: plain math on plain types.
+
+pub mod line;
