@@ -77,7 +77,7 @@ pub fn umeyama(src: &[Point3<f64>], dst: &[Point3<f64>], with_scale: bool) -> Re
     };
     let mut sv: Vec<f64> = svd.singular_values.iter().copied().collect();
     sv.sort_by(|a, b| b.total_cmp(a));
-    if !(var_src > 0.0) || sv[0] <= 0.0 || sv[1] <= RANK_TOLERANCE * sv[0] {
+    if var_src <= 0.0 || sv[0] <= 0.0 || sv[1] <= RANK_TOLERANCE * sv[0] {
         return Err(UmeyamaError::Degenerate);
     }
     let mut s = Matrix3::identity();
