@@ -1,5 +1,7 @@
 //! 2D lines and segments in the xy plane: projection, distance,
-//! intersection, collinearity and total-least-squares line fitting.
+//! intersection, collinearity, total-least-squares line fitting, and
+//! point-in-polygon / distance-to-boundary queries (areas and clipping are
+//! in [`super::polygon`]).
 //!
 //! Plain math on nalgebra vectors; knows nothing of walls or layouts.
 
@@ -233,12 +235,6 @@ pub fn fit_line(points: &[P2]) -> Option<Line2> {
     Line2::new(mean, P2::new(theta.cos(), theta.sin()))
 }
 
-/// Signed area of a polygon (positive when counter-clockwise).
-pub fn polygon_signed_area(poly: &[P2]) -> f64 {
-    let n = poly.len();
-    (0..n).map(|i| cross(&poly[i], &poly[(i + 1) % n])).sum::<f64>() / 2.0
-}
-
 /// Whether `p` lies inside a simple polygon (even-odd rule; points on the
 /// boundary may go either way).
 pub fn point_in_polygon(p: &P2, poly: &[P2]) -> bool {
@@ -268,39 +264,6 @@ pub fn closest_point_on_polygon_boundary(p: &P2, poly: &[P2]) -> Option<P2> {
     (0..n)
         .map(|i| Segment2::new(poly[i], poly[(i + 1) % n]).closest_point(p))
         .min_by(|x, y| (x - p).norm_squared().total_cmp(&(y - p).norm_squared()))
-}
-
-/// Intersection of two convex polygons (Sutherland–Hodgman clipping of
-/// `subject` by each edge of the counter-clockwise `clip`).
-pub fn clip_convex(subject: &[P2], clip: &[P2]) -> Vec<P2> {
-    let mut out: Vec<P2> = subject.to_vec();
-    let n = clip.len();
-    for i in 0..n {
-        if out.is_empty() {
-            break;
-        }
-        let (a, b) = (clip[i], clip[(i + 1) % n]);
-        let e = b - a;
-        let inside = |p: &P2| cross(&e, &(p - a)) >= 0.0;
-        let input = std::mem::take(&mut out);
-        let m = input.len();
-        for j in 0..m {
-            let (p, q) = (input[j], input[(j + 1) % m]);
-            let (pin, qin) = (inside(&p), inside(&q));
-            if pin {
-                out.push(p);
-            }
-            if pin != qin {
-                let d = q - p;
-                let denom = cross(&e, &d);
-                if denom.abs() > 1e-300 {
-                    let t = cross(&(a - p), &e) / -denom;
-                    out.push(p + d * t.clamp(0.0, 1.0));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -386,13 +349,11 @@ mod tests {
     #[test]
     fn polygons() {
         let sq = [p(0.0, 0.0), p(2.0, 0.0), p(2.0, 2.0), p(0.0, 2.0)];
-        assert!((polygon_signed_area(&sq) - 4.0).abs() < 1e-12);
         assert!(point_in_polygon(&p(1.0, 1.0), &sq));
         assert!(!point_in_polygon(&p(3.0, 1.0), &sq));
         assert!((distance_to_polygon_boundary(&p(1.0, 1.5), &sq) - 0.5).abs() < 1e-12);
-        let other = [p(1.0, 1.0), p(3.0, 1.0), p(3.0, 3.0), p(1.0, 3.0)];
-        assert!((polygon_signed_area(&clip_convex(&sq, &other)) - 1.0).abs() < 1e-12);
-        let far = [p(5.0, 5.0), p(6.0, 5.0), p(6.0, 6.0), p(5.0, 6.0)];
-        assert!(polygon_signed_area(&clip_convex(&sq, &far)).abs() < 1e-12);
+        assert!(!point_in_polygon(&p(1.0, -0.5), &sq));
+        let near = closest_point_on_polygon_boundary(&p(1.0, -0.5), &sq).unwrap();
+        assert!((near - p(1.0, 0.0)).norm() < 1e-12);
     }
 }

@@ -21,9 +21,10 @@
 
 use super::{Layout, Object, ObjectClass, OpeningKind, Support, Wall};
 use crate::geom::line::{
-    angle_diff_mod, angle_of, clip_convex, collinear, distance_to_polygon_boundary, point_in_polygon,
-    polygon_signed_area, Segment2, SegmentIntersection, P2,
+    angle_diff_mod, angle_of, collinear, distance_to_polygon_boundary, point_in_polygon, Segment2,
+    SegmentIntersection, P2,
 };
+use crate::geom::polygon;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::f64::consts::{FRAC_PI_2, PI};
@@ -79,6 +80,10 @@ pub struct Tolerances {
     /// Gap within which an object rests on the floor, an object, a wall or
     /// the ceiling.
     pub support: f64,
+    /// Gap within which a wall-hung object counts as on its wall's face:
+    /// mounting brackets stand off the wall, and SpatialLM writes thickness
+    /// 0 (unknown), so the real face may lie a few centimetres out.
+    pub wall_support: f64,
     /// How far an object's footprint may stick out of the room polygons.
     pub room: f64,
     /// Largest overlap volume between two objects, m³ (1 litre).
@@ -112,6 +117,8 @@ impl Default for Tolerances {
             window_width: [0.2, 6.0],
             window_height: [0.2, 3.0],
             support: 0.02,
+            // 10 cm: a TV bracket plus half an unknown wall thickness.
+            wall_support: 0.1,
             room: 0.02,
             overlap_volume: 1e-3,
             yaw_snap_angle: YAW_SNAP_ANGLE,
@@ -183,8 +190,8 @@ pub enum Rule {
     /// An opening's width or height is outside its class range (amount:
     /// metres outside).
     OpeningSize,
-    /// An object rests on nothing its class may rest on (amount: metres to
-    /// the nearest allowed support).
+    /// An object rests on nothing its class may rest on (amount: metres
+    /// beyond the tolerance to the nearest allowed support).
     Unsupported,
     /// An object sticks out of every room polygon (amount: metres).
     OutsideRoom,
@@ -278,7 +285,7 @@ pub(crate) fn overlap_volume(a: &Object, b: &Object) -> f64 {
     if (P2::new(a.center[0], a.center[1]) - P2::new(b.center[0], b.center[1])).norm() >= ra + rb {
         return 0.0;
     }
-    polygon_signed_area(&clip_convex(&fa, &fb)).max(0.0) * dz
+    polygon::convex_intersection_area(&fa.map(|p| [p.x, p.y]), &fb.map(|p| [p.x, p.y])) * dz
 }
 
 /// Whether two objects' overlap is exempt from the interpenetration rule:
@@ -448,7 +455,7 @@ pub fn rooms(layout: &Layout, tol: &Tolerances) -> Vec<Room> {
                 a = b;
                 b = next;
             }
-            let area = polygon_signed_area(&poly);
+            let area = polygon::signed_area(&poly.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>());
             if area >= tol.min_room_area {
                 ids.sort_unstable();
                 ids.dedup();
@@ -531,13 +538,17 @@ pub(crate) fn support_gaps(layout: &Layout, rooms: &[Room], idx: usize, tol: &To
 
 /// The gap to the nearest support the class allows; `None` when the rule
 /// cannot be checked (a wall or ceiling class in a layout without walls).
-pub(crate) fn support_excess(class: &ObjectClass, g: &SupportGaps, has_walls: bool) -> Option<f64> {
-    let rest = g.floor.min(g.object);
+/// Gaps are measured beyond their tolerance (`support`, or `wall_support`
+/// for walls), so the result is positive exactly when the rule is broken.
+pub(crate) fn support_excess(class: &ObjectClass, g: &SupportGaps, has_walls: bool, tol: &Tolerances) -> Option<f64> {
+    let rest = (g.floor.min(g.object) - tol.support).max(0.0);
+    let wall = (g.wall - tol.wall_support).max(0.0);
+    let ceiling = g.ceiling.map(|c| (c - tol.support).max(0.0));
     match support_of(class) {
         Support::Floor => Some(rest),
-        Support::Wall => has_walls.then_some(g.wall.min(g.object)),
-        Support::Ceiling => g.ceiling,
-        Support::Any => Some(rest.min(g.wall).min(g.ceiling.unwrap_or(f64::INFINITY))),
+        Support::Wall => has_walls.then_some(wall.min(rest)),
+        Support::Ceiling => ceiling,
+        Support::Any => Some(rest.min(wall).min(ceiling.unwrap_or(f64::INFINITY))),
     }
 }
 
@@ -805,15 +816,15 @@ pub(super) fn validate(layout: &Layout, tol: &Tolerances) -> Vec<Violation> {
         }
         let e = EntityRef::Object(o.id);
         let gaps = support_gaps(layout, &room_list, k, tol);
-        if let Some(ex) = support_excess(&o.class, &gaps, has_walls) {
-            if ex > tol.support {
+        if let Some(ex) = support_excess(&o.class, &gaps, has_walls, tol) {
+            if ex > 0.0 {
                 let want = match support_of(&o.class) {
                     Support::Floor => "the floor or another object",
                     Support::Wall => "a wall or another object",
                     Support::Ceiling => "the ceiling",
                     Support::Any => "the floor, an object, a wall or the ceiling",
                 };
-                out.push(v(e, Rule::Unsupported, ex, format!("{} is {ex:.3} m from {want}", o.class)));
+                out.push(v(e, Rule::Unsupported, ex, format!("{} is {ex:.3} m too far from {want}", o.class)));
             }
         }
         if !room_list.is_empty() {
@@ -989,7 +1000,7 @@ mod tests {
         let vs = l.validate();
         assert_eq!(vs.len(), 1);
         assert_eq!(vs[0].rule, Rule::Unsupported);
-        assert!((vs[0].amount - 0.2).abs() < 1e-9);
+        assert!((vs[0].amount - 0.18).abs() < 1e-9);
         // A nightstand on the bed is supported.
         let mut l = room();
         l.objects.push(Object { id: 1, class: ObjectClass::Pillow, center: [0.5, 1.0, 0.65], size: [0.4, 0.6, 0.1], yaw: 0.0 });
@@ -998,6 +1009,8 @@ mod tests {
         let mut l = room();
         l.objects.push(Object { id: 1, class: ObjectClass::Painting, center: [2.0, 2.925, 1.5], size: [1.0, 0.05, 0.6], yaw: 0.0 });
         assert!(l.validate().is_empty(), "{:?}", l.validate());
+        l.objects[1].center[1] = 2.85;
+        assert!(l.validate().is_empty(), "bracket-mounted: {:?}", l.validate());
         l.objects[1].center[1] = 2.5;
         assert!(rules(&l).contains(&Rule::Unsupported));
         // A chandelier hangs from the ceiling.
