@@ -88,8 +88,9 @@ fn translate(o: &mut Object, d: P2) {
     o.center[1] += d.y;
 }
 
-/// Wall-support pass: wall-class objects not resting on another object are
-/// moved against the nearest wall's face, inside its extent and height.
+/// Wall-support pass: wall-class objects neither on a wall (within
+/// `wall_support`) nor resting on another object are moved against the
+/// nearest wall's face, inside its extent and height.
 pub fn attach_to_walls(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
     let t = &cfg.tolerances;
     let walls: Vec<_> = layout.walls.iter().filter(|w| wall_is_finite(w) && w.length_xy() > t.min_wall_length / 2.0).cloned().collect();
@@ -102,7 +103,8 @@ pub fn attach_to_walls(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
             continue;
         }
         let g = support_gaps(layout, rooms, k, t);
-        if g.object <= t.support {
+        // Resting on an object, or already on a wall (brackets): leave it.
+        if g.object <= t.support || g.wall <= t.wall_support {
             continue;
         }
         let fp = footprint(o);
@@ -208,8 +210,14 @@ pub fn drop_to_support(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
                 }
             }
             Support::Any => {
+                // Small items already held by a wall or the ceiling stay,
+                // unless they are sunk into another object.
                 let g = support_gaps(layout, rooms, k, t);
-                if g.wall <= t.wall_support || g.ceiling.is_some_and(|c| c <= t.support) {
+                let held = g.wall <= t.wall_support || g.ceiling.is_some_and(|c| c <= t.support);
+                let sunk = layout.objects.iter().enumerate().any(|(j, s)| {
+                    j != k && object_is_sound(s) && !overlap_exempt(o, s) && overlap_volume(o, s) > t.overlap_volume
+                });
+                if held && !sunk {
                     continue;
                 }
             }
@@ -275,11 +283,11 @@ pub fn contain(layout: &mut Layout, rooms: &[Room]) {
     }
 }
 
-/// Minimal translation (xy) separating two footprints: the separating-axis
-/// direction of least overlap, pointing from `b` towards `a`.
-fn mtv(a: &Object, b: &Object) -> Option<P2> {
+/// Candidate moves (xy) separating `a` from `b`: along each footprint
+/// axis, both ways, shortest first (each with a small clearance).
+fn separating_moves(a: &Object, b: &Object) -> Vec<(f64, P2)> {
     let (fa, fb) = (footprint(a), footprint(b));
-    let mut best: Option<(f64, P2)> = None;
+    let mut out = Vec::new();
     for f in [&fa, &fb] {
         for e in 0..2 {
             let edge = f[e + 1] - f[e];
@@ -292,19 +300,16 @@ fn mtv(a: &Object, b: &Object) -> Option<P2> {
                 poly.iter().map(|p| p.dot(&axis)).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)))
             };
             let ((a0, a1), (b0, b1)) = (proj(&fa), proj(&fb));
-            let ov = a1.min(b1) - a0.max(b0);
-            if ov <= 0.0 {
-                return None;
+            if a1.min(b1) - a0.max(b0) <= 0.0 {
+                return Vec::new();
             }
-            // Push a to whichever side needs the shorter move.
-            let (up, down) = (b1 - a0, a1 - b0);
-            let (amt, sign) = if up <= down { (up, 1.0) } else { (down, -1.0) };
-            if best.is_none_or(|bb| amt < bb.0) {
-                best = Some((amt, axis * sign));
+            for (amt, sign) in [(b1 - a0, 1.0), (a1 - b0, -1.0)] {
+                out.push((amt + PUSH_GAP, axis * (sign * (amt + PUSH_GAP))));
             }
         }
     }
-    best.map(|(amt, dir)| dir * (amt + PUSH_GAP))
+    out.sort_by(|x, y| x.0.total_cmp(&y.0));
+    out
 }
 
 /// How firmly an object stays put when two collide: wall- and ceiling-hung
@@ -317,9 +322,38 @@ fn anchoring(o: &Object) -> (u8, f64) {
     (fixed, o.size[0] * o.size[1] * o.size[2])
 }
 
-/// Separation pass: each interpenetrating pair is pushed apart along the
-/// footprints' axis of least overlap; the less anchored object moves.
-pub fn separate(layout: &mut Layout, cfg: &SolveConfig) {
+/// The smallest move of `m` out of `s`: lifting it onto `s` when it rests
+/// over `s` and that is shorter, else the shortest sideways move that keeps
+/// it inside the rooms (the shortest of all when none does).
+fn best_move(m: &Object, s: &Object, rooms: &[Room], tol: f64) -> Option<[f64; 3]> {
+    let mut cands: Vec<(f64, [f64; 3])> = separating_moves(m, s).into_iter().map(|(d, v)| (d, [v.x, v.y, 0.0])).collect();
+    if cands.is_empty() {
+        return None;
+    }
+    let c = P2::new(m.center[0], m.center[1]);
+    if can_carry(s) && matches!(support_of(&m.class), Support::Floor | Support::Any) && point_in_polygon(&c, &footprint(s)) {
+        let lift = z_range(s).1 - z_range(m).0;
+        if lift > 0.0 {
+            cands.push((lift, [0.0, 0.0, lift]));
+        }
+    }
+    cands.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let inside = |v: &[f64; 3]| {
+        if rooms.is_empty() {
+            return true;
+        }
+        let mut moved = m.clone();
+        moved.center = [m.center[0] + v[0], m.center[1] + v[1], m.center[2] + v[2]];
+        outside_rooms(&footprint(&moved), rooms) <= tol
+    };
+    cands.iter().find(|(_, v)| inside(v)).or(cands.first()).map(|(_, v)| *v)
+}
+
+/// Separation pass: each interpenetrating pair is pushed apart with the
+/// smallest move (sideways along a footprint axis, or up onto the other
+/// object) that keeps the mover inside the rooms; the less anchored object
+/// moves.
+pub fn separate(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
     let n = layout.objects.len();
     for i in 0..n {
         for j in i + 1..n {
@@ -333,8 +367,11 @@ pub fn separate(layout: &mut Layout, cfg: &SolveConfig) {
             let (ka, kb) = (anchoring(a), anchoring(b));
             let a_moves = ka.0 < kb.0 || (ka.0 == kb.0 && ka.1 <= kb.1);
             let (m, s) = if a_moves { (i, j) } else { (j, i) };
-            if let Some(d) = mtv(&layout.objects[m], &layout.objects[s]) {
-                translate(&mut layout.objects[m], d);
+            if let Some(v) = best_move(&layout.objects[m], &layout.objects[s], rooms, cfg.tolerances.room) {
+                let o = &mut layout.objects[m];
+                for k in 0..3 {
+                    o.center[k] += v[k];
+                }
             }
         }
     }
@@ -369,7 +406,7 @@ pub fn solve_objects(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveR
         contain(layout, &rs);
         rec(&b, &layout.objects, Pass::ObjectContain, "moved inside the room", report);
         let b = layout.objects.clone();
-        separate(layout, cfg);
+        separate(layout, &rs, cfg);
         rec(&b, &layout.objects, Pass::ObjectSeparate, "pushed out of another object", report);
         let moved = b != layout.objects;
         if !moved && round > 0 {

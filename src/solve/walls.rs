@@ -262,7 +262,12 @@ pub fn snap(layout: &Layout, frame: &Frame, cfg: &SolveConfig) -> Vec<WorkWall> 
             if d.norm() > 1e-9 && angle_diff_mod(ang, 0.0, FRAC_PI_2) <= window {
                 let m = (a + b) / 2.0;
                 // Along u when the direction is within the window of 0 or π.
-                if angle_diff_mod(ang, 0.0, std::f64::consts::PI) <= window {
+                if d.y == 0.0 {
+                    // Already exact: keep it bit for bit.
+                    ww.class = Class::U;
+                } else if d.x == 0.0 {
+                    ww.class = Class::V;
+                } else if angle_diff_mod(ang, 0.0, std::f64::consts::PI) <= window {
                     ww.class = Class::U;
                     let half = d.norm() / 2.0 * d.x.signum();
                     ww.a = P2::new(m.x - half, m.y);
@@ -277,6 +282,48 @@ pub fn snap(layout: &Layout, frame: &Frame, cfg: &SolveConfig) -> Vec<WorkWall> 
             ww
         })
         .collect()
+}
+
+/// The class a free wall would snap to (frame coordinates), if within the
+/// snapping window.
+fn snap_class(w: &WorkWall, cfg: &SolveConfig) -> Option<Class> {
+    let d = w.b - w.a;
+    if d.norm() <= 1e-9 {
+        return None;
+    }
+    let window = cfg.snap_angle_deg.to_radians();
+    let ang = angle_of(&d);
+    if angle_diff_mod(ang, 0.0, FRAC_PI_2) > window {
+        return None;
+    }
+    Some(if angle_diff_mod(ang, 0.0, std::f64::consts::PI) <= window { Class::U } else { Class::V })
+}
+
+/// Re-snapping: free walls now within the window rotate about their
+/// midpoint onto the frame. Returns how many did.
+pub fn resnap(walls: &mut [WorkWall], cfg: &SolveConfig) -> usize {
+    let mut n = 0;
+    for w in walls.iter_mut().filter(|w| w.class == Class::Free) {
+        let Some(class) = snap_class(w, cfg) else { continue };
+        let d = w.b - w.a;
+        let m = (w.a + w.b) / 2.0;
+        let l = d.norm();
+        w.class = class;
+        match class {
+            Class::U => {
+                let half = l / 2.0 * d.x.signum();
+                w.a = P2::new(m.x - half, m.y);
+                w.b = P2::new(m.x + half, m.y);
+            }
+            _ => {
+                let half = l / 2.0 * d.y.signum();
+                w.a = P2::new(m.x, m.y - half);
+                w.b = P2::new(m.x, m.y + half);
+            }
+        }
+        n += 1;
+    }
+    n
 }
 
 /// Interval of a U / V wall along its line, ascending.
@@ -449,6 +496,7 @@ pub fn place_corners(walls: &mut [WorkWall], corners: &[Vec<(usize, usize)>]) {
     }
     let mut sums: Vec<(f64, f64)> = vec![(0.0, 0.0); n];
     let mut size = vec![0usize; n];
+    let mut span = vec![(f64::INFINITY, f64::NEG_INFINITY); n];
     for i in 0..n {
         if walls[i].class != Class::Free {
             let r = dsu.find(i);
@@ -456,13 +504,14 @@ pub fn place_corners(walls: &mut [WorkWall], corners: &[Vec<(usize, usize)>]) {
             sums[r].0 += walls[i].offset() * l;
             sums[r].1 += l;
             size[r] += 1;
+            span[r] = (span[r].0.min(walls[i].offset()), span[r].1.max(walls[i].offset()));
         }
     }
     for i in 0..n {
         if walls[i].class != Class::Free {
             let r = dsu.find(i);
-            // Lone walls keep their line bit for bit.
-            if size[r] > 1 && sums[r].1 > 0.0 {
+            // Lone walls, and groups already on one line, keep it bit for bit.
+            if size[r] > 1 && sums[r].1 > 0.0 && span[r].0 != span[r].1 {
                 let o = sums[r].0 / sums[r].1;
                 walls[i].set_offset(o);
             }
@@ -736,7 +785,11 @@ pub fn solve_walls(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveRep
 
     let mut corners = Vec::new();
     let mut tees = Vec::new();
-    for _ in 0..WALL_ROUNDS {
+    for round in 0..WALL_ROUNDS {
+        // Free walls that joining turned into near-frame walls snap now.
+        let before = walls.clone();
+        resnap(&mut walls, cfg);
+        record_moves(&before, &walls, Pass::Snap, "rotated onto the dominant frame after joining", report);
         for (gone, kept) in merge_duplicates(&mut walls, cfg, report) {
             for o in layout.openings.iter_mut().filter(|o| o.wall == gone) {
                 o.wall = kept;
@@ -752,16 +805,16 @@ pub fn solve_walls(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveRep
         if !cfg.tolerances.allow_open {
             close_loops(&mut walls, &mut corners, &mut tees, cfg, report);
         }
+        let again = walls.iter().any(|w| w.class == Class::Free && snap_class(w, cfg).is_some());
         let short: Vec<usize> = (0..walls.len()).filter(|&i| walls[i].len() < cfg.tolerances.min_wall_length).collect();
-        if short.is_empty() {
+        // The last round keeps its corners consistent with the walls.
+        if (short.is_empty() && !again) || round + 1 == WALL_ROUNDS {
             break;
         }
         for &i in short.iter().rev() {
             report.change(EntityRef::Wall(walls[i].id), Pass::Prune, 0.0, format!("removed: {:.3} m long after joining (minimum {} m)", walls[i].len(), cfg.tolerances.min_wall_length));
             walls.remove(i);
         }
-        corners.clear();
-        tees.clear();
     }
     if !cfg.tolerances.allow_open {
         for (i, e) in singleton_ends(&walls, &corners, &tees) {
