@@ -220,7 +220,7 @@ fn ground_truth_is_valid_and_left_alone() {
 
 #[test]
 fn perturbed_layouts_solve_to_valid_plans() {
-    let cases: u64 = 100;
+    let cases: u64 = std::env::var("SOLVE_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
     let mut failures = Vec::new();
     let (mut before, mut after) = (Vec::new(), Vec::new());
     let mut improved = 0;
@@ -320,4 +320,17 @@ fn debug_case() {
     }
     eprintln!("{:?}", s.report.remaining);
     eprintln!("{}", roomscribe::layout::write_json(&s.layout));
+}
+
+#[test]
+#[ignore]
+fn debug_frame() {
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    let gt = gt_apartment(seed);
+    let noisy = perturb(&gt, &Perturb::default(), seed);
+    for w in &noisy.walls {
+        eprintln!("{} len {:.2} ang {:.2}", w.id, w.length_xy(), (w.b[1] - w.a[1]).atan2(w.b[0] - w.a[0]).to_degrees());
+    }
+    let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
+    eprintln!("frame {:?}", s.report.frame.map(f64::to_degrees));
 }

@@ -92,14 +92,20 @@ impl Default for SolveConfig {
         SolveConfig {
             tolerances: Tolerances::default(),
             snap_angle_deg: SNAP_ANGLE_DEG,
-            axis_prior_deg: 1.0,
+            // 2°: the cloud stage's gravity + Manhattan alignment leaves
+            // walls within about a degree of the axes; a frame estimated
+            // from a few noisy walls scatters about as much again.
+            axis_prior_deg: 2.0,
             // 30 cm: twice the endpoint noise a model shows, below a room.
             merge_distance: 0.3,
             merge_overlap: 0.5,
             // 50 cm: corner gaps of decoded layouts; below the 0.2 m minimum
             // wall length times two, and no wall's two ends ever join.
             join_radius: 0.5,
-            collinear_distance: 0.2,
+            // 35 cm: noisy collinear walls meeting at a T; genuine steps are
+            // kept apart anyway because the step wall's two ends are in
+            // different corners.
+            collinear_distance: 0.35,
             close_radius: 1.0,
             allow_open: false,
             rehost_distance: 0.5,
@@ -232,9 +238,8 @@ pub fn solve(layout: &Layout, cloud: Option<&PointCloud>, config: &SolveConfig) 
     let cfg = SolveConfig { tolerances: tol.clone(), ..config.clone() };
 
     let mut graph = walls::solve_walls(&mut out, &cfg, &mut report);
-    match cloud {
-        Some(c) => refine::refine_walls(&mut out, &mut graph, c, &cfg, &mut report),
-        None => {}
+    if let Some(c) = cloud {
+        refine::refine_walls(&mut out, &mut graph, c, &cfg, &mut report);
     }
     openings::solve_openings(&mut out, &cfg, &mut report);
     objects::solve_objects(&mut out, &cfg, &mut report);

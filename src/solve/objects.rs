@@ -197,7 +197,7 @@ pub fn drop_to_support(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
     let t = &cfg.tolerances;
     let mut order: Vec<usize> = (0..layout.objects.len()).filter(|&k| object_is_sound(&layout.objects[k])).collect();
     order.sort_by(|&a, &b| z_range(&layout.objects[a]).0.total_cmp(&z_range(&layout.objects[b]).0).then(a.cmp(&b)));
-    let has_walls = layout.walls.iter().any(|w| wall_is_finite(w));
+    let has_walls = layout.walls.iter().any(wall_is_finite);
     for k in order {
         let o = &layout.objects[k];
         match support_of(&o.class) {
@@ -369,8 +369,8 @@ pub fn separate(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
             let (m, s) = if a_moves { (i, j) } else { (j, i) };
             if let Some(v) = best_move(&layout.objects[m], &layout.objects[s], rooms, cfg.tolerances.room) {
                 let o = &mut layout.objects[m];
-                for k in 0..3 {
-                    o.center[k] += v[k];
+                for (c, d) in o.center.iter_mut().zip(v) {
+                    *c += d;
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! exactly through every later pass, so the output is exactly Manhattan.
 
 use super::{Pass, SolveConfig, SolveReport};
-use crate::geom::line::{angle_diff_mod, angle_of, fit_line, Line2, Segment2, P2};
+use crate::geom::line::{angle_diff_mod, angle_of, fit_line, signed_angle_diff_mod, Line2, Segment2, P2};
 use crate::layout::validate::{dominant_frame, median, rooms, wall_is_finite};
 use crate::layout::{EntityRef, Layout, Wall};
 use std::f64::consts::FRAC_PI_2;
@@ -19,6 +19,8 @@ pub const DEFAULT_WALL_HEIGHT: f64 = 2.7;
 /// Two free (non-Manhattan) walls within this angle are parallel for
 /// duplicate merging: 3°.
 const FREE_PARALLEL: f64 = 3.0 * std::f64::consts::PI / 180.0;
+/// Re-weighting rounds of the frame estimate.
+const FRAME_ITERS: usize = 5;
 /// Passes of merge / join / prune before giving up on convergence.
 const WALL_ROUNDS: usize = 4;
 
@@ -242,7 +244,26 @@ pub fn estimate_frame(layout: &Layout, cfg: &SolveConfig) -> Option<f64> {
         .filter(|w| w.length_xy() > 1e-9)
         .map(|w| (angle_of(&P2::new(w.b[0] - w.a[0], w.b[1] - w.a[1])), w.length_xy()))
         .collect();
-    let f = dominant_frame(&dirs, cfg.snap_angle_deg.to_radians())?;
+    let window = cfg.snap_angle_deg.to_radians();
+    // Robust start (the validator's weighted median), then a few rounds of
+    // the length-weighted mean of the directions within the window: the
+    // mean averages the noise of many walls down, the window keeps
+    // non-Manhattan walls out.
+    let mut f = dominant_frame(&dirs, window)?;
+    for _ in 0..FRAME_ITERS {
+        let (mut sum, mut wsum) = (0.0, 0.0);
+        for (a, w) in &dirs {
+            let d = signed_angle_diff_mod(*a, f, FRAC_PI_2);
+            if d.abs() <= window {
+                sum += w * d;
+                wsum += w;
+            }
+        }
+        if wsum <= 0.0 {
+            break;
+        }
+        f = (f + sum / wsum).rem_euclid(FRAC_PI_2);
+    }
     Some(if angle_diff_mod(f, 0.0, FRAC_PI_2) <= cfg.axis_prior_deg.to_radians() { 0.0 } else { f })
 }
 
@@ -497,23 +518,22 @@ pub fn place_corners(walls: &mut [WorkWall], corners: &[Vec<(usize, usize)>]) {
     let mut sums: Vec<(f64, f64)> = vec![(0.0, 0.0); n];
     let mut size = vec![0usize; n];
     let mut span = vec![(f64::INFINITY, f64::NEG_INFINITY); n];
-    for i in 0..n {
-        if walls[i].class != Class::Free {
+    for (i, w) in walls.iter().enumerate() {
+        if w.class != Class::Free {
             let r = dsu.find(i);
-            let l = walls[i].len().max(1e-6);
-            sums[r].0 += walls[i].offset() * l;
+            let l = w.len().max(1e-6);
+            sums[r].0 += w.offset() * l;
             sums[r].1 += l;
             size[r] += 1;
-            span[r] = (span[r].0.min(walls[i].offset()), span[r].1.max(walls[i].offset()));
+            span[r] = (span[r].0.min(w.offset()), span[r].1.max(w.offset()));
         }
     }
-    for i in 0..n {
-        if walls[i].class != Class::Free {
+    for (i, w) in walls.iter_mut().enumerate() {
+        if w.class != Class::Free {
             let r = dsu.find(i);
             // Lone walls, and groups already on one line, keep it bit for bit.
             if size[r] > 1 && sums[r].1 > 0.0 && span[r].0 != span[r].1 {
-                let o = sums[r].0 / sums[r].1;
-                walls[i].set_offset(o);
+                w.set_offset(sums[r].0 / sums[r].1);
             }
         }
     }
