@@ -90,7 +90,7 @@ fn write_cloud(c: &crate::cloud::PointCloud, path: &std::path::Path) -> anyhow::
             if colors.is_some() {
                 write!(w, "property uchar red\nproperty uchar green\nproperty uchar blue\n")?;
             }
-            write!(w, "end_header\n")?;
+            writeln!(w, "end_header")?;
             for (i, p) in c.points.iter().enumerate() {
                 for v in p {
                     w.write_all(&v.to_le_bytes())?;

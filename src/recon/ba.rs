@@ -4,6 +4,7 @@
 //! Also used for motion-only refinement (one free camera, fixed points).
 //!
 //! Pure nalgebra; knows nothing of OpenCV or frames.
+#![allow(clippy::needless_range_loop)] // block indices address several arrays at once
 
 use nalgebra::{DMatrix, DVector, Isometry3, Matrix3, Matrix3x6, Matrix6, Point2, Point3, SMatrix, Translation3, UnitQuaternion, Vector3, Vector6};
 
@@ -56,6 +57,9 @@ pub struct BaSummary {
 
 /// Minimum depth (camera z) for an observation to count, in map units.
 const MIN_DEPTH: f64 = 1e-6;
+
+/// Per point: Hpp, its gradient, and the (free camera, Hpc) blocks.
+type PointBlock = (Matrix3<f64>, Vector3<f64>, Vec<(usize, Matrix3x6<f64>)>);
 
 fn huber_weight(r2: f64, delta: f64) -> f64 {
     let r = r2.sqrt();
@@ -135,7 +139,7 @@ impl Problem {
             let mut s = DMatrix::<f64>::zeros(n, n);
             let mut g = DVector::<f64>::zeros(n);
             // Per point: Hpp, bp, and the list of (free cam, Hcp block).
-            let mut point_solve: Vec<Option<(Matrix3<f64>, Vector3<f64>, Vec<(usize, Matrix3x6<f64>)>)>> = vec![None; np];
+            let mut point_solve: Vec<Option<PointBlock>> = vec![None; np];
             let mut hcc_blocks: Vec<Matrix6<f64>> = vec![Matrix6::zeros(); nfree];
             let mut bc: Vec<Vector6<f64>> = vec![Vector6::zeros(); nfree];
             for p in 0..np {

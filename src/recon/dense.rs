@@ -37,6 +37,9 @@ impl Default for DenseConfig {
     }
 }
 
+/// A coloured point in the map frame.
+pub type ColoredPoint = (Point3<f64>, [u8; 3]);
+
 /// A view: `camera_from_world`, colour image, optional depth.
 pub type View = (Isometry3<f64>, Mat, Option<Mat>);
 
@@ -63,11 +66,11 @@ fn pick_partner(views: &[View], i: usize, typical_depth: f64, cfg: &DenseConfig)
     let mut best: Option<(f64, usize)> = None;
     let lo = i.saturating_sub(8);
     let hi = (i + 9).min(views.len());
-    for j in lo..hi {
+    for (j, view) in views.iter().enumerate().take(hi).skip(lo) {
         if j == i {
             continue;
         }
-        let pj = &views[j].0;
+        let pj = &view.0;
         let cj = pj.inverse().translation.vector;
         let zj = pj.inverse().rotation * Vector3::z();
         let b = (cj - ci).norm();
@@ -94,7 +97,7 @@ fn pick_partner(views: &[View], i: usize, typical_depth: f64, cfg: &DenseConfig)
 
 /// Coloured points (map frame) from stereo between view `i` and its best
 /// partner; empty when no partner qualifies.
-pub fn stereo_points(views: &[View], i: usize, k: &Pinhole, typical_depth: f64, cfg: &DenseConfig) -> Result<Vec<(Point3<f64>, [u8; 3])>, ReconError> {
+pub fn stereo_points(views: &[View], i: usize, k: &Pinhole, typical_depth: f64, cfg: &DenseConfig) -> Result<Vec<ColoredPoint>, ReconError> {
     if cfg.disabled || i >= views.len() {
         return Ok(vec![]);
     }

@@ -36,6 +36,11 @@ impl Pinhole {
     }
 }
 
+/// A pose with the indices of its inlier correspondences.
+pub type PoseInliers = (Isometry3<f64>, Vec<usize>);
+/// A pose with a per-correspondence inlier mask.
+pub type PoseMask = (Isometry3<f64>, Vec<bool>);
+
 fn pose_from_rvec_tvec(rvec: &Mat, tvec: &Mat) -> Result<Isometry3<f64>, ReconError> {
     let r: Vec<f64> = (0..3).map(|i| rvec.at::<f64>(i).copied()).collect::<Result<_, _>>().map_err(cv("rvec"))?;
     let t: Vec<f64> = (0..3).map(|i| tvec.at::<f64>(i).copied()).collect::<Result<_, _>>().map_err(cv("tvec"))?;
@@ -44,7 +49,7 @@ fn pose_from_rvec_tvec(rvec: &Mat, tvec: &Mat) -> Result<Isometry3<f64>, ReconEr
 
 /// PnP with RANSAC: `camera_from_world` and inlier indices, `None` when
 /// OpenCV finds no pose.
-pub fn pnp_ransac(k: &Pinhole, pts: &[Point3<f64>], uv: &[Point2<f64>], reproj_px: f64) -> Result<Option<(Isometry3<f64>, Vec<usize>)>, ReconError> {
+pub fn pnp_ransac(k: &Pinhole, pts: &[Point3<f64>], uv: &[Point2<f64>], reproj_px: f64) -> Result<Option<PoseInliers>, ReconError> {
     if pts.len() < 6 || pts.len() != uv.len() {
         return Ok(None);
     }
@@ -66,7 +71,7 @@ pub fn pnp_ransac(k: &Pinhole, pts: &[Point3<f64>], uv: &[Point2<f64>], reproj_p
 
 /// Relative pose of view b from view a (`b_from_a`, unit baseline) by the
 /// essential matrix (RANSAC) and cheirality; returns the inlier mask.
-pub fn two_view(k: &Pinhole, a: &[Point2<f64>], b: &[Point2<f64>], thresh_px: f64) -> Result<Option<(Isometry3<f64>, Vec<bool>)>, ReconError> {
+pub fn two_view(k: &Pinhole, a: &[Point2<f64>], b: &[Point2<f64>], thresh_px: f64) -> Result<Option<PoseMask>, ReconError> {
     if a.len() < 8 || a.len() != b.len() {
         return Ok(None);
     }

@@ -163,6 +163,9 @@ pub struct Tracker {
     lost: bool,
 }
 
+/// A pose with the map point matched to each feature.
+type PoseMatches = (Isometry3<f64>, Vec<Option<usize>>);
+
 /// Map points created per keyframe from depth at most (RGB-D).
 const MAX_NEW_DEPTH_POINTS: usize = 1000;
 /// Minimum matches for two-view initialisation.
@@ -347,7 +350,7 @@ impl Tracker {
     }
 
     /// Tracks against the local map from a predicted pose.
-    fn track_local(&self, feats: &Features, pred: &Isometry3<f64>) -> Result<Option<(Isometry3<f64>, Vec<Option<usize>>)>, ReconError> {
+    fn track_local(&self, feats: &Features, pred: &Isometry3<f64>) -> Result<Option<PoseMatches>, ReconError> {
         let grid = Grid::new(&feats.points, self.width, self.height, 16.0);
         let local = self.local_points();
         let mut pose = *pred;
@@ -392,7 +395,7 @@ impl Tracker {
     }
 
     /// Brute-force matching against recent keyframes + PnP.
-    fn relocalise(&self, feats: &Features) -> Result<Option<(Isometry3<f64>, Vec<Option<usize>>)>, ReconError> {
+    fn relocalise(&self, feats: &Features) -> Result<Option<PoseMatches>, ReconError> {
         let Some(map) = self.maps.last() else { return Ok(None) };
         let n = map.kfs.len();
         let mut order: Vec<usize> = (n.saturating_sub(10)..n).rev().collect();
@@ -577,11 +580,10 @@ impl Tracker {
         if rgbd {
             if let Some(d) = depth {
                 let mut added = 0;
-                for fi in 0..feats.len() {
+                for (fi, &uv) in feats.points.iter().enumerate() {
                     if point_of[fi].is_some() || added >= MAX_NEW_DEPTH_POINTS {
                         continue;
                     }
-                    let uv = feats.points[fi];
                     let z = *d.at_2d::<f32>(uv.y.round() as i32, uv.x.round() as i32).unwrap_or(&0.0) as f64;
                     if !(z > dmin && z < dmax) {
                         continue;
