@@ -7,3 +7,5 @@
 pub mod boxes;
 pub mod polygon;
 pub mod umeyama;
+pub mod plane;
+pub mod ransac;
