@@ -8,3 +8,6 @@
 //! Everything here builds without OpenCV; only mp4 writing needs `video`.
 
 pub mod world;
+pub mod bvh;
+pub mod texture;
+pub mod camera;
