@@ -11,3 +11,4 @@ pub mod world;
 pub mod bvh;
 pub mod texture;
 pub mod camera;
+pub mod scan;

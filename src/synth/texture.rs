@@ -184,6 +184,61 @@ fn carpet(base: [f32; 3], u: f32, v: f32, fp: f32, s: u32) -> [f32; 3] {
     mix(mul(base, mottle * pile), mul(accent_color(s), 0.8), 0.45 * motif)
 }
 
+/// Room lighting: one ceiling light per room plus ambient light; no
+/// shadows. Shared by the renderer and the scan colours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lighting {
+    /// Light positions, world frame, metres.
+    pub lights: Vec<[f32; 3]>,
+    /// Ambient term (fraction of the albedo lit everywhere).
+    pub ambient: f32,
+    /// Diffuse strength of each light at 1 m.
+    pub strength: f32,
+    /// Quadratic falloff per m²: intensity / (1 + falloff * d²).
+    pub falloff: f32,
+}
+
+impl Default for Lighting {
+    fn default() -> Self {
+        Lighting { lights: Vec::new(), ambient: 0.5, strength: 0.75, falloff: 0.06 }
+    }
+}
+
+impl Lighting {
+    /// One light 0.3 m below the ceiling above each room's vertex centroid.
+    pub fn from_rooms(rooms: &[super::camera::RoomOutline]) -> Lighting {
+        let lights = rooms
+            .iter()
+            .filter(|r| !r.polygon.is_empty())
+            .map(|r| {
+                let n = r.polygon.len() as f64;
+                let cx = r.polygon.iter().map(|p| p[0]).sum::<f64>() / n;
+                let cy = r.polygon.iter().map(|p| p[1]).sum::<f64>() / n;
+                [cx as f32, cy as f32, (r.height - 0.3).max(1.8) as f32]
+            })
+            .collect();
+        Lighting { lights, ..Lighting::default() }
+    }
+
+    /// Brightness factor at point `p` with unit normal `n` (either side lit).
+    #[inline]
+    pub fn shade(&self, p: [f32; 3], n: [f32; 3]) -> f32 {
+        let mut diffuse = 0.0;
+        for l in &self.lights {
+            let d = [l[0] - p[0], l[1] - p[1], l[2] - p[2]];
+            let d2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+            let inv = 1.0 / d2.sqrt().max(1e-3);
+            let cos = ((d[0] * n[0] + d[1] * n[1] + d[2] * n[2]) * inv).abs();
+            diffuse += cos / (1.0 + self.falloff * d2);
+        }
+        if self.lights.is_empty() {
+            // A soft overhead light so unlit worlds still show their shape.
+            diffuse = 0.6 + 0.4 * n[2].abs();
+        }
+        self.ambient + self.strength * diffuse.min(1.4)
+    }
+}
+
 /// Fraction of a pixel of width `fp` covered by a line of half-width `hw`
 /// whose centre is `d` away (box filter).
 #[inline]
