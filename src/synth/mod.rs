@@ -12,3 +12,5 @@ pub mod bvh;
 pub mod texture;
 pub mod camera;
 pub mod scan;
+pub mod render;
+pub mod video;
