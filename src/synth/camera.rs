@@ -16,7 +16,7 @@
 
 use super::bvh::Bvh;
 use super::bvh::Geometry;
-use super::world::SurfaceLabel;
+use super::world::{SurfaceLabel, World};
 use crate::layout::{Layout, OpeningKind};
 use crate::trajectory::{StampedPose, Trajectory};
 use nalgebra::{Isometry3, Matrix3, Rotation3, Translation3, UnitQuaternion, Vector3};
@@ -156,6 +156,8 @@ const VIEW_RAY_PITCH: f64 = -0.25;
 const VIEW_OPEN_DISTANCE: f32 = 4.0;
 /// Steps a person makes per second while walking.
 const STEP_FREQUENCY: f64 = 1.8;
+/// Clearance kept from open door leaves, metres.
+const DOOR_LEAF_CLEARANCE: f64 = 0.12;
 
 /// A smooth, timed camera path.
 #[derive(Debug, Clone)]
@@ -382,16 +384,7 @@ fn build_grid(
         if !matches!(label, SurfaceLabel::Object(_) | SurfaceLabel::Clutter) {
             continue;
         }
-        let mut bl = [f32::INFINITY; 3];
-        let mut bh = [f32::NEG_INFINITY; 3];
-        for t in geometry.triangles.iter().filter(|t| t.mesh as usize == mi) {
-            for p in t.p {
-                for k in 0..3 {
-                    bl[k] = bl[k].min(p[k]);
-                    bh[k] = bh[k].max(p[k]);
-                }
-            }
-        }
+        let (bl, bh) = mesh_bounds(geometry, mi);
         if !(bl[2] < BLOCKING_BAND.1 && bh[2] > BLOCKING_BAND.0) {
             continue;
         }
@@ -431,6 +424,16 @@ fn build_grid(
             }
         });
     }
+    // Open door leaves block walking (a small clearance; they swing next
+    // to the passage and may narrow it).
+    for (mi, label) in geometry.labels.iter().enumerate() {
+        if !matches!(label, SurfaceLabel::Door(_)) {
+            continue;
+        }
+        let (bl, bh) = mesh_bounds(geometry, mi);
+        let c = DOOR_LEAF_CLEARANCE;
+        mark_rect(&mut grid, [bl[0] as f64 - c, bl[1] as f64 - c], [bh[0] as f64 + c, bh[1] as f64 + c], |g, i| g.free[i] = false);
+    }
     adjacency.sort_unstable();
     adjacency.dedup();
     if !grid.free.iter().any(|&f| f) {
@@ -456,6 +459,51 @@ fn build_grid(
         }
     }
     Ok((grid, adjacency))
+}
+
+/// Axis-aligned bounds of one mesh of the geometry.
+fn mesh_bounds(geometry: &Geometry, mesh: usize) -> ([f32; 3], [f32; 3]) {
+    let mut bl = [f32::INFINITY; 3];
+    let mut bh = [f32::NEG_INFINITY; 3];
+    for t in geometry.triangles.iter().filter(|t| t.mesh as usize == mesh) {
+        for p in t.p {
+            for k in 0..3 {
+                bl[k] = bl[k].min(p[k]);
+                bh[k] = bh[k].max(p[k]);
+            }
+        }
+    }
+    (bl, bh)
+}
+
+/// Indices of the meshes that are closed leaves of interior doors (a door
+/// leaf lying in its wall's plane, on a door joining two rooms). The walk
+/// passes through every interior door, so the sensors leave these out: the
+/// person opened the door.
+pub fn closed_interior_door_leaves(world: &World, layout: &Layout, rooms: &[RoomOutline]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (mi, mesh) in world.meshes.iter().enumerate() {
+        let SurfaceLabel::Door(id) = mesh.label else { continue };
+        let Some(door) = layout.doors().find(|o| o.id == id) else { continue };
+        let Some(wall) = layout.wall(door.wall) else { continue };
+        let Some(dir) = wall.direction_xy() else { continue };
+        let n = [-dir[1], dir[0]];
+        let reach = wall.thickness.max(0.0) / 2.0 + 0.25;
+        let c = [door.center[0], door.center[1]];
+        let a = room_at([c[0] + n[0] * reach, c[1] + n[1] * reach], rooms);
+        let b = room_at([c[0] - n[0] * reach, c[1] - n[1] * reach], rooms);
+        if a.is_none() || b.is_none() || a == b || mesh.vertices.is_empty() {
+            continue;
+        }
+        let k = mesh.vertices.len() as f64;
+        let mx = mesh.vertices.iter().map(|v| v[0] as f64).sum::<f64>() / k;
+        let my = mesh.vertices.iter().map(|v| v[1] as f64).sum::<f64>() / k;
+        let across = (mx - wall.a[0]) * n[0] + (my - wall.a[1]) * n[1];
+        if across.abs() < wall.thickness.max(0.0) / 2.0 + 0.05 {
+            out.push(mi);
+        }
+    }
+    out
 }
 
 fn mark_rect(grid: &mut Grid, lo: [f64; 2], hi: [f64; 2], mut f: impl FnMut(&mut Grid, usize)) {
@@ -868,7 +916,7 @@ fn point_at(p: &[[f64; 2]], cum: &[f64], s: f64) -> [f64; 2] {
 pub(crate) mod tests {
     use super::*;
     use crate::layout::{Opening, Wall};
-    use crate::synth::world::{Material, Texture, World};
+    use crate::synth::world::{Material, Texture};
 
     /// Two 4 x 3.5 m rooms side by side joined by a door, with furniture:
     /// the hand-made world the sensor tests run on.

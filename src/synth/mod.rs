@@ -14,3 +14,5 @@ pub mod camera;
 pub mod scan;
 pub mod render;
 pub mod video;
+pub mod capture;
+pub mod dataset;
