@@ -6,6 +6,9 @@
 //! planner (how far the view reaches) and tests (does the renderer agree
 //! with the geometry). Knows nothing of layouts or files.
 
+// Index loops over x/y/z and grid cells read better than iterator chains here.
+#![allow(clippy::needless_range_loop)]
+
 use super::world::{Material, SurfaceLabel, World};
 
 /// Number of SAH bins per axis during the build.

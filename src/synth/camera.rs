@@ -14,6 +14,9 @@
 //!
 //! Knows the layout (doors) and the world (blockers, view rays), not files.
 
+// Index loops over x/y/z and grid cells read better than iterator chains here.
+#![allow(clippy::needless_range_loop)]
+
 use super::bvh::Bvh;
 use super::bvh::Geometry;
 use super::world::{SurfaceLabel, World};
@@ -213,7 +216,7 @@ impl CameraPath {
     /// Samples the path at t = i / fps for i = 0, 1, ... while t <= duration.
     pub fn trajectory(&self, fps: f64) -> Trajectory {
         let mut poses = Vec::new();
-        if !(fps > 0.0) {
+        if fps.is_nan() || fps <= 0.0 {
             return Trajectory { poses };
         }
         let n = (self.duration * fps + 1e-9).floor() as usize + 1;

@@ -9,6 +9,9 @@
 //! [`DEPTH_SCALE`] per metre, 0 = no measurement). Pure Rust, one frame per
 //! call (parallelise over frames). Knows nothing of files.
 
+// Index loops over x/y/z and grid cells read better than iterator chains here.
+#![allow(clippy::needless_range_loop)]
+
 use super::bvh::Geometry;
 use super::camera::Intrinsics;
 use super::texture::{albedo, hash2, value_noise, Lighting};

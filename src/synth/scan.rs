@@ -8,6 +8,9 @@
 //! frames, so surfaces seen often and from close by get more points.
 //! Deterministic for a seed. Knows nothing of files or layouts.
 
+// Index loops over x/y/z and grid cells read better than iterator chains here.
+#![allow(clippy::needless_range_loop)]
+
 use super::bvh::{Bvh, Geometry};
 use super::camera::Intrinsics;
 use super::texture::{albedo, value_noise, Lighting};
