@@ -268,7 +268,7 @@ mod tests {
         let gt = circle(10, 0.1, 0.0);
         let est = circle(10, 0.1, 0.05);
         assert!(associate(&est, &gt, 0.02).is_empty());
-        assert_eq!(associate(&est, &gt, 0.05).len(), 10);
+        assert_eq!(associate(&est, &gt, 0.06).len(), 10);
         let err = evaluate_trajectory(&est, &gt, &TrajConfig::default()).unwrap_err();
         assert!(err.to_string().contains("0 poses"), "{err}");
     }
