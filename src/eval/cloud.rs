@@ -81,6 +81,27 @@ pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<Cl
     })
 }
 
+/// Reads a PLY cloud.
+pub fn read_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {
+    Err(EvalError::BadInput { path: path.display().to_string(), message: "PLY reading is not built yet".into() })
+}
+
+/// Reads and scores PLY clouds: two files, or two folders of files matched
+/// by name.
+pub fn evaluate_cloud_paths(
+    pred: &std::path::Path,
+    gt: &std::path::Path,
+    tau: f64,
+) -> Result<super::files::Batch<CloudReport>, EvalError> {
+    let pairs = super::files::pair_inputs(pred, gt, &["ply"])?;
+    let mut items = Vec::new();
+    for p in pairs {
+        let r = evaluate_cloud(&read_cloud(&p.pred)?, &read_cloud(&p.gt)?, tau)?;
+        items.push((p.name, r));
+    }
+    Ok(super::files::Batch { items })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

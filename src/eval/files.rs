@@ -89,3 +89,75 @@ pub fn pair_inputs(pred: &Path, gt: &Path, extensions: &[&str]) -> Result<Vec<Fi
         ))),
     }
 }
+
+/// Reports of one metric over one or more input pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch<R> {
+    /// `(scene name, report)`, in name order.
+    pub items: Vec<(String, R)>,
+}
+
+impl<R: serde::Serialize> Batch<R> {
+    /// One report: its JSON as is. Several: every numeric key averaged over
+    /// the items (other keys from the first), plus `"count"` and
+    /// `"per_item"` with each item's report and name.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        let values: Vec<Value> = self.items.iter().map(|(_, r)| serde_json::to_value(r).unwrap_or(Value::Null)).collect();
+        if values.len() == 1 {
+            return values.into_iter().next().unwrap_or(Value::Null);
+        }
+        let mut out = Map::new();
+        if let Some(Value::Object(first)) = values.first() {
+            for (k, v) in first {
+                let nums: Vec<f64> = values.iter().filter_map(|x| x.get(k).and_then(Value::as_f64)).collect();
+                if v.is_number() && nums.len() == values.len() && !nums.is_empty() {
+                    out.insert(k.clone(), json!(nums.iter().sum::<f64>() / nums.len() as f64));
+                } else {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out.insert("count".into(), json!(values.len()));
+        let per: Vec<Value> = self
+            .items
+            .iter()
+            .zip(values)
+            .map(|((name, _), mut v)| {
+                if let Value::Object(o) = &mut v {
+                    o.insert("name".into(), json!(name));
+                }
+                v
+            })
+            .collect();
+        out.insert("per_item".into(), Value::Array(per));
+        Value::Object(out)
+    }
+
+    /// A markdown table: one row per item (and the mean when several), one
+    /// column per numeric key.
+    pub fn to_markdown(&self) -> String {
+        use serde_json::Value;
+        let rows: Vec<(String, Value)> = self
+            .items
+            .iter()
+            .map(|(n, r)| (n.clone(), serde_json::to_value(r).unwrap_or(Value::Null)))
+            .collect();
+        let Some((_, Value::Object(first))) = rows.first() else { return String::new() };
+        let keys: Vec<&String> = first.iter().filter(|(_, v)| v.is_number()).map(|(k, _)| k).collect();
+        let mut s = format!("| item | {} |\n|---|{}\n", keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" | "), "---:|".repeat(keys.len()));
+        let fmt = |v: Option<&Value>| match v {
+            Some(Value::Number(n)) if n.is_f64() => format!("{:.4}", n.as_f64().unwrap_or(0.0)),
+            Some(v) => v.to_string(),
+            None => "–".into(),
+        };
+        for (name, v) in &rows {
+            s.push_str(&format!("| {name} | {} |\n", keys.iter().map(|k| fmt(v.get(k.as_str()))).collect::<Vec<_>>().join(" | ")));
+        }
+        if rows.len() > 1 {
+            let mean = self.to_json();
+            s.push_str(&format!("| **mean** | {} |\n", keys.iter().map(|k| fmt(mean.get(k.as_str()))).collect::<Vec<_>>().join(" | ")));
+        }
+        s
+    }
+}

@@ -207,3 +207,18 @@ impl LayoutReport {
         s
     }
 }
+
+/// Reads and scores `pred` against `gt` (two files, or two folders of
+/// files matched by name; `.json` and `.txt`).
+pub fn evaluate_layout_paths(
+    pred: &std::path::Path,
+    gt: &std::path::Path,
+    cfg: &LayoutMetricConfig,
+) -> Result<LayoutReport, super::EvalError> {
+    let pairs = super::files::pair_inputs(pred, gt, &["json", "txt"])?;
+    let scenes = pairs
+        .iter()
+        .map(|p| Ok((p.name.clone(), super::read_scene(&p.pred)?, super::read_scene(&p.gt)?)))
+        .collect::<Result<Vec<_>, super::EvalError>>()?;
+    Ok(evaluate_layouts(&scenes, cfg))
+}

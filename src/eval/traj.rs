@@ -210,6 +210,27 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
     })
 }
 
+/// Reads and scores TUM trajectories: two files, or two folders of files
+/// matched by name (`.txt`, `.tum`).
+pub fn evaluate_trajectory_paths(
+    est: &std::path::Path,
+    gt: &std::path::Path,
+    cfg: &TrajConfig,
+) -> Result<super::files::Batch<TrajReport>, EvalError> {
+    let pairs = super::files::pair_inputs(est, gt, &["txt", "tum"])?;
+    let mut items = Vec::new();
+    for p in pairs {
+        let e = Trajectory::read_tum(&p.pred)?;
+        let g = Trajectory::read_tum(&p.gt)?;
+        let r = evaluate_trajectory(&e, &g, cfg).map_err(|err| EvalError::BadInput {
+            path: format!("{} vs {}", p.pred.display(), p.gt.display()),
+            message: err.to_string(),
+        })?;
+        items.push((p.name, r));
+    }
+    Ok(super::files::Batch { items })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
