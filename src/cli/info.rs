@@ -83,8 +83,21 @@ fn count_listed(path: &Path) -> anyhow::Result<usize> {
 }
 
 fn ply_info(path: &Path) -> anyhow::Result<Value> {
-    let _ = path;
-    Err(super::not_built("PLY reader"))
+    let read = crate::cloud::read_ply(path)?;
+    let cloud = &read.cloud;
+    let bounds = match cloud.bounds() {
+        Some((min, max)) => json!({"min": min, "max": max}),
+        None => Value::Null,
+    };
+    Ok(json!({
+        "kind": "point_cloud",
+        "points": cloud.len(),
+        "bounds": bounds,
+        "has_color": cloud.colors.is_some(),
+        "has_normals": cloud.normals.is_some(),
+        "dropped_nonfinite": read.dropped_nonfinite,
+        "skipped_faces": read.skipped_faces,
+    }))
 }
 
 #[cfg(feature = "video")]

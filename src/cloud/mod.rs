@@ -36,3 +36,6 @@ impl PointCloud {
         }))
     }
 }
+
+pub mod ply;
+pub use ply::{read_ply, write_ply, PlyEncoding, PlyError, PlyRead};
