@@ -48,7 +48,7 @@ pub fn nearest_distances(query: &[[f64; 3]], reference: &[[f64; 3]]) -> Result<V
 
 /// Scores a predicted cloud against a reference cloud.
 pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<CloudReport, EvalError> {
-    if !(tau > 0.0 && tau.is_finite()) {
+    if !tau.is_finite() || tau <= 0.0 {
         return Err(EvalError::Config(format!("tau must be a positive distance in metres, got {tau}")));
     }
     for (c, which) in [(pred, "predicted"), (gt, "reference")] {
@@ -81,9 +81,10 @@ pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<Cl
     })
 }
 
-/// Reads a PLY cloud.
+/// Reads a PLY cloud (vertices with non-finite coordinates are dropped by
+/// the reader).
 pub fn read_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {
-    Err(EvalError::BadInput { path: path.display().to_string(), message: "PLY reading is not built yet".into() })
+    Ok(crate::cloud::read_ply(path)?.cloud)
 }
 
 /// Reads and scores PLY clouds: two files, or two folders of files matched

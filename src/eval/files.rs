@@ -48,13 +48,13 @@ fn list(dir: &Path, extensions: &[&str]) -> Result<BTreeMap<String, PathBuf>, Ev
 /// pair per ground-truth file (with one of `extensions`), matched by stem.
 /// A ground-truth scene without a prediction is an error naming it.
 pub fn pair_inputs(pred: &Path, gt: &Path, extensions: &[&str]) -> Result<Vec<FilePair>, EvalError> {
+    for p in [pred, gt] {
+        if !p.exists() {
+            return Err(EvalError::Pairing(format!("{}: no such file or folder", p.display())));
+        }
+    }
     match (pred.is_dir(), gt.is_dir()) {
         (false, false) => {
-            for p in [pred, gt] {
-                if !p.exists() {
-                    return Err(EvalError::Pairing(format!("{}: no such file or folder", p.display())));
-                }
-            }
             Ok(vec![FilePair { name: stem(gt), pred: pred.to_path_buf(), gt: gt.to_path_buf() }])
         }
         (true, true) => {

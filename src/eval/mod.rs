@@ -31,6 +31,8 @@ pub enum EvalError {
     Layout(#[from] crate::layout::LayoutError),
     #[error(transparent)]
     Trajectory(#[from] crate::trajectory::TrajectoryError),
+    #[error(transparent)]
+    Ply(#[from] crate::cloud::PlyError),
     #[error("{path}: {message}")]
     BadInput { path: String, message: String },
     #[error("{0}")]

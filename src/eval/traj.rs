@@ -155,7 +155,7 @@ fn apply(sim: &Sim3, pose: &Isometry3<f64>) -> Isometry3<f64> {
 
 /// Scores an estimated trajectory against ground truth.
 pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) -> Result<TrajReport, EvalError> {
-    if !(cfg.max_dt >= 0.0) || !cfg.max_dt.is_finite() {
+    if !cfg.max_dt.is_finite() || cfg.max_dt < 0.0 {
         return Err(EvalError::Config(format!("--max-dt must be a finite number >= 0, got {}", cfg.max_dt)));
     }
     if cfg.rpe_delta == 0 {
