@@ -83,8 +83,27 @@ fn count_listed(path: &Path) -> anyhow::Result<usize> {
 }
 
 fn ply_info(path: &Path) -> anyhow::Result<Value> {
-    let _ = path;
-    Err(super::not_built("PLY reader"))
+    let read = crate::cloud::read_ply(path)?;
+    let cloud = &read.cloud;
+    let bounds = match cloud.bounds() {
+        Some((min, max)) => json!({"min": min.map(shortest_f64), "max": max.map(shortest_f64)}),
+        None => Value::Null,
+    };
+    Ok(json!({
+        "kind": "point_cloud",
+        "points": cloud.len(),
+        "bounds": bounds,
+        "has_color": cloud.colors.is_some(),
+        "has_normals": cloud.normals.is_some(),
+        "dropped_nonfinite": read.dropped_nonfinite,
+        "skipped_faces": read.skipped_faces,
+    }))
+}
+
+/// The f64 with the shortest decimal form that reads back as `v` (so JSON
+/// shows `0.1`, not `0.10000000149011612`).
+fn shortest_f64(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
 }
 
 #[cfg(feature = "video")]

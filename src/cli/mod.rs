@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod bench;
 mod convert;
+mod doctor;
 mod eval;
 mod info;
 mod infer;
@@ -55,6 +56,8 @@ pub enum Command {
     Eval(eval::Command),
     /// Run a benchmark manifest and write eval/results tables.
     Bench(bench::Args),
+    /// Check the installation (ONNX Runtime, GPU provider, video support).
+    Doctor(doctor::Args),
 }
 
 /// What a handler tells `main` about the run.
@@ -139,5 +142,6 @@ fn dispatch(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Synth(c) => synth::run(c, ctx),
         Command::Eval(c) => eval::run(c, ctx),
         Command::Bench(a) => bench::run(a, ctx),
+        Command::Doctor(a) => doctor::run(a, ctx),
     }
 }

@@ -3,3 +3,10 @@
 //! fitting, RANSAC, Umeyama / Sim(3).
 //!
 //! Knows nothing of layouts, clouds or files: plain math on plain types.
+
+pub mod boxes;
+pub mod line;
+pub mod polygon;
+pub mod umeyama;
+pub mod plane;
+pub mod ransac;

@@ -140,15 +140,15 @@ fn parse_line(line: &str) -> Result<Entity, String> {
 /// Parses SpatialLM text into a layout.
 ///
 /// Wall ids that repeat (SpatialLM writes ids modulo 1000) are renumbered in
-/// file order, and each opening is attached to the latest wall that carried
-/// its referenced id before it; duplicate opening and box ids are renumbered
-/// too. Each such repair is reported as a warning.
+/// file order, and each opening is attached to the wall nearest its centre
+/// among those defined before it with the referenced id; duplicate opening
+/// and box ids are renumbered too. Each such repair is reported as a warning.
 pub fn parse_spatiallm(text: &str, mode: ParseMode) -> Result<(Layout, Vec<ParseWarning>), SpatialLmError> {
     let mut warnings = Vec::new();
     let mut layout = Layout::new();
     layout.generator = None;
-    // raw wall id -> index into layout.walls of the latest wall with that id
-    let mut latest_wall: HashMap<u32, usize> = HashMap::new();
+    // raw wall id -> indices into layout.walls of the walls carrying that id
+    let mut walls_by_id: HashMap<u32, Vec<usize>> = HashMap::new();
     let mut wall_ids_repeat = false;
     let mut pending: Vec<(usize, Opening, Option<usize>)> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -159,7 +159,9 @@ pub fn parse_spatiallm(text: &str, mode: ParseMode) -> Result<(Layout, Vec<Parse
         }
         match parse_line(line) {
             Ok(Entity::Wall(w)) => {
-                if latest_wall.insert(w.id, layout.walls.len()).is_some() {
+                let same = walls_by_id.entry(w.id).or_default();
+                same.push(layout.walls.len());
+                if same.len() > 1 {
                     wall_ids_repeat = true;
                     warnings.push(ParseWarning {
                         line: line_no,
@@ -169,7 +171,7 @@ pub fn parse_spatiallm(text: &str, mode: ParseMode) -> Result<(Layout, Vec<Parse
                 layout.walls.push(w);
             }
             Ok(Entity::Opening { opening, wall_ref }) => {
-                let host = latest_wall.get(&wall_ref).copied();
+                let host = walls_by_id.get(&wall_ref).and_then(|c| nearest_wall(&layout.walls, c, &opening.center));
                 if host.is_none() {
                     warnings.push(ParseWarning {
                         line: line_no,
@@ -200,6 +202,18 @@ pub fn parse_spatiallm(text: &str, mode: ParseMode) -> Result<(Layout, Vec<Parse
     }
     renumber_if_repeated(&mut layout, &mut warnings);
     Ok((layout, warnings))
+}
+
+/// Of the walls at `candidates`, the one whose centre line passes nearest
+/// to `p` (in xy).
+fn nearest_wall(walls: &[Wall], candidates: &[usize], p: &[f64; 3]) -> Option<usize> {
+    let dist = |w: &Wall| {
+        let (ax, ay, dx, dy) = (w.a[0], w.a[1], w.b[0] - w.a[0], w.b[1] - w.a[1]);
+        let l2 = dx * dx + dy * dy;
+        let t = if l2 > 0.0 { (((p[0] - ax) * dx + (p[1] - ay) * dy) / l2).clamp(0.0, 1.0) } else { 0.0 };
+        (p[0] - ax - t * dx).hypot(p[1] - ay - t * dy)
+    };
+    candidates.iter().copied().min_by(|&i, &j| dist(&walls[i]).total_cmp(&dist(&walls[j])))
 }
 
 fn renumber_if_repeated(layout: &mut Layout, warnings: &mut Vec<ParseWarning>) {
@@ -380,11 +394,13 @@ mod tests {
 
     #[test]
     fn wrapped_ids_are_renumbered_and_openings_follow_their_wall() {
-        let text = "wall_999=Wall(0.0,0.0,0.0,4.0,0.0,0.0,2.8,0.0)\nwall_0=Wall(4.0,0.0,0.0,4.0,3.0,0.0,2.8,0.0)\nwall_1=Wall(4.0,3.0,0.0,0.0,3.0,0.0,2.8,0.0)\nwall_0=Wall(0.0,3.0,0.0,0.0,0.0,0.0,2.8,0.0)\ndoor_0=Door(wall_0,0.0,1.5,1.0,0.9,2.0)\n";
+        // Walls 1000 and 1001 were written as wall_0 and wall_1.
+        let text = "wall_0=Wall(0.0,0.0,0.0,4.0,0.0,0.0,2.8,0.0)\nwall_1=Wall(4.0,0.0,0.0,4.0,3.0,0.0,2.8,0.0)\nwall_0=Wall(4.0,3.0,0.0,0.0,3.0,0.0,2.8,0.0)\nwall_1=Wall(0.0,3.0,0.0,0.0,0.0,0.0,2.8,0.0)\ndoor_0=Door(wall_1,0.0,1.5,1.0,0.9,2.0)\ndoor_1=Door(wall_1,4.0,1.5,1.0,0.9,2.0)\n";
         let (l, w) = parse_spatiallm(text, ParseMode::Lenient).unwrap();
         assert_eq!(l.walls.iter().map(|w| w.id).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
         assert_eq!(l.openings[0].wall, 3);
-        assert_eq!(w.len(), 1);
+        assert_eq!(l.openings[1].wall, 1);
+        assert_eq!(w.len(), 2);
     }
 
     #[test]

@@ -72,7 +72,8 @@ impl World {
         };
         // Each face: four corners counter-clockwise seen from outside, and
         // the extents along its u and v directions for the uvs.
-        let faces: [([(f64, f64, f64); 4], f64, f64); 6] = [
+        type Face = ([(f64, f64, f64); 4], f64, f64);
+        let faces: [Face; 6] = [
             ([(1., -1., -1.), (1., 1., -1.), (1., 1., 1.), (1., -1., 1.)], size[1], size[2]),
             ([(-1., 1., -1.), (-1., -1., -1.), (-1., -1., 1.), (-1., 1., 1.)], size[1], size[2]),
             ([(1., 1., -1.), (-1., 1., -1.), (-1., 1., 1.), (1., 1., 1.)], size[0], size[2]),

@@ -1,0 +1,174 @@
+//! The command-line contract: exit codes, round trips, messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_roomscribe"))
+}
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("spawn roomscribe")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Every number of a layout, in entity order, and the kind/class names.
+fn values(l: &roomscribe::layout::Layout) -> (Vec<f64>, Vec<String>) {
+    let mut v = Vec::new();
+    let mut names = Vec::new();
+    for w in &l.walls {
+        v.extend(w.a);
+        v.extend(w.b);
+        v.extend([w.height, w.thickness, w.id as f64]);
+    }
+    for o in &l.openings {
+        v.extend(o.center);
+        v.extend([o.width, o.height, o.wall as f64, o.id as f64]);
+        names.push(o.kind.name().to_string());
+    }
+    for o in &l.objects {
+        v.extend(o.center);
+        v.extend(o.size);
+        v.extend([o.yaw, o.id as f64]);
+        names.push(o.class.name().into_owned());
+    }
+    (v, names)
+}
+
+#[test]
+fn spatiallm_quirks_round_trip_through_json() {
+    let d = tmp();
+    let json = d.path().join("q.json");
+    let back = d.path().join("q.txt");
+    let o = run(&["convert", s(&fixture("spatiallm/quirks.txt")), "-o", s(&json)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The malformed and truncated lines are named in warnings.
+    let e = stderr(&o);
+    assert!(e.contains("line 7") && e.contains("line 14") && e.contains("line 15"), "{e}");
+    let o = run(&["convert", s(&json), "-o", s(&back)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let (orig, _) = roomscribe::layout::Layout::read(&fixture("spatiallm/quirks.txt")).unwrap();
+    let (round, w) = roomscribe::layout::Layout::read(&back).unwrap();
+    assert!(w.is_empty(), "{w:?}");
+    let (a, an) = values(&orig);
+    let (b, bn) = values(&round);
+    assert_eq!(an, bn);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-9, "{x} vs {y}");
+    }
+    assert_eq!(orig.counts().walls, 4);
+    assert_eq!(orig.counts().windows, 1);
+    assert_eq!(orig.objects.len(), 6);
+    // The door was written against wall_1 and lies on the second wall.
+    assert_eq!(round.openings[0].wall, 1);
+    let text = std::fs::read_to_string(&back).unwrap();
+    assert!(text.contains("2.9600000000000004") && text.contains("Bbox(hammock,"), "{text}");
+}
+
+#[test]
+fn clean_spatiallm_file_round_trips_byte_for_byte() {
+    let d = tmp();
+    let json = d.path().join("r.json");
+    let txt = d.path().join("r.txt");
+    assert!(run(&["convert", "--strict", s(&fixture("spatiallm/room.txt")), "-o", s(&json)]).status.success());
+    assert!(run(&["convert", s(&json), "-o", s(&txt)]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(fixture("spatiallm/room.txt")).unwrap(),
+        std::fs::read_to_string(&txt).unwrap()
+    );
+    // And JSON -> JSON is byte-identical too.
+    let json2 = d.path().join("r2.json");
+    assert!(run(&["convert", s(&json), "-o", s(&json2)]).status.success());
+    assert_eq!(std::fs::read(&json).unwrap(), std::fs::read(&json2).unwrap());
+}
+
+#[test]
+fn strict_mode_names_the_line() {
+    let d = tmp();
+    let o = run(&["convert", "--strict", s(&fixture("spatiallm/quirks.txt")), "-o", s(&d.path().join("x.json"))]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("quirks.txt") && e.contains("line 7"), "{e}");
+    assert!(!d.path().join("x.json").exists(), "no half-written output");
+}
+
+#[test]
+fn validate_exit_codes() {
+    let o = run(&["validate", s(&fixture("spatiallm/room.txt"))]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let d = tmp();
+    let bad = d.path().join("bad.txt");
+    std::fs::write(&bad, "wall_0=Wall(0.0,0.0,0.0,0.0,0.0,0.0,2.7,0.0)\ndoor_0=Door(wall_5,1.0,0.0,1.0,0.9,2.0)\n").unwrap();
+    let o = run(&["validate", "--json", s(&bad)]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let rules: Vec<&str> = v["violations"].as_array().unwrap().iter().map(|x| x["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"short_wall") && rules.contains(&"missing_host_wall"), "{rules:?}");
+}
+
+#[test]
+fn info_on_a_layout_counts_entities() {
+    let o = run(&["info", "--json", s(&fixture("spatiallm/room.txt"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["walls"], 4);
+    assert_eq!(v["doors"], 1);
+    assert_eq!(v["windows"], 1);
+    assert_eq!(v["objects"], 5);
+}
+
+#[test]
+fn usage_errors_exit_2_and_bad_inputs_exit_1() {
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(run(&["convert"]).status.code(), Some(2));
+    assert_eq!(run(&["--help"]).status.code(), Some(0));
+    let o = run(&["info", "/nonexistent/scan.ply"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/scan.ply"), "{}", stderr(&o));
+    let d = tmp();
+    let o = run(&["convert", s(&fixture("spatiallm/room.txt")), "-o", s(&d.path().join("x.xml"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("x.xml"), "{}", stderr(&o));
+    let garbage = d.path().join("g.json");
+    std::fs::write(&garbage, "{\"schema\": \"roomscribe.layout/1\", \"walls\": [oops]}").unwrap();
+    let o = run(&["validate", s(&garbage)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn doctor_finds_the_provisioned_runtime() {
+    let o = run(&["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    if cfg!(feature = "onnx") {
+        assert_eq!(o.status.code(), Some(0), "{v}");
+        assert_eq!(v["onnxruntime"]["ok"], true);
+    } else {
+        assert_eq!(o.status.code(), Some(1));
+    }
+    // A wrong ORT_DYLIB_PATH is named in the error.
+    let o = bin().args(["doctor", "--json"]).env("ORT_DYLIB_PATH", "/nonexistent/libort.so").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    if cfg!(feature = "onnx") {
+        assert!(v["onnxruntime"]["error"].as_str().unwrap().contains("/nonexistent/libort.so"), "{v}");
+    }
+}
