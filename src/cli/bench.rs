@@ -51,7 +51,11 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     let manifest = Manifest::read(&a.manifest)?;
     let mut stage = stage_for(&manifest)?;
     let bar = ctx.progress(0, &manifest.name);
-    let mut report = run_benchmark(&manifest, stage.as_mut(), None, |done, total| {
+    // Ground truth of [synthetic] cases: the procedural generator's layout.
+    let synth = |seed: u64| -> Result<crate::layout::Layout, String> {
+        crate::synth::generate(seed, &crate::synth::SceneConfig::default()).map(|s| s.layout).map_err(|e| e.to_string())
+    };
+    let mut report = run_benchmark(&manifest, stage.as_mut(), Some(&synth), |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
