@@ -8,3 +8,5 @@ pub mod boxes;
 pub mod line;
 pub mod polygon;
 pub mod umeyama;
+pub mod plane;
+pub mod ransac;

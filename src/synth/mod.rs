@@ -8,3 +8,22 @@
 //! Everything here builds without OpenCV; only mp4 writing needs `video`.
 
 pub mod world;
+pub mod bvh;
+pub mod texture;
+pub mod camera;
+pub mod scan;
+pub mod render;
+pub mod video;
+pub mod capture;
+pub mod dataset;
+pub mod scene;
+pub mod stats;
+mod error;
+mod furnish;
+mod plan;
+mod primitives;
+mod shapes;
+mod structure;
+
+pub use error::SynthError;
+pub use scene::{generate, Room, RoomKind, Scene, SceneConfig, SceneKind};
