@@ -383,11 +383,12 @@ fn build_grid(
         }
     }
     // Furniture and clutter footprints (axis-aligned bounds per mesh).
+    let bounds = mesh_bounds(geometry);
     for (mi, label) in geometry.labels.iter().enumerate() {
         if !matches!(label, SurfaceLabel::Object(_) | SurfaceLabel::Clutter) {
             continue;
         }
-        let (bl, bh) = mesh_bounds(geometry, mi);
+        let (bl, bh) = bounds[mi];
         if !(bl[2] < BLOCKING_BAND.1 && bh[2] > BLOCKING_BAND.0) {
             continue;
         }
@@ -433,7 +434,7 @@ fn build_grid(
         if !matches!(label, SurfaceLabel::Door(_)) {
             continue;
         }
-        let (bl, bh) = mesh_bounds(geometry, mi);
+        let (bl, bh) = bounds[mi];
         let c = DOOR_LEAF_CLEARANCE;
         mark_rect(&mut grid, [bl[0] as f64 - c, bl[1] as f64 - c], [bh[0] as f64 + c, bh[1] as f64 + c], |g, i| g.free[i] = false);
     }
@@ -464,11 +465,11 @@ fn build_grid(
     Ok((grid, adjacency))
 }
 
-/// Axis-aligned bounds of one mesh of the geometry.
-fn mesh_bounds(geometry: &Geometry, mesh: usize) -> ([f32; 3], [f32; 3]) {
-    let mut bl = [f32::INFINITY; 3];
-    let mut bh = [f32::NEG_INFINITY; 3];
-    for t in geometry.triangles.iter().filter(|t| t.mesh as usize == mesh) {
+/// Axis-aligned bounds of every mesh of the geometry (one pass).
+fn mesh_bounds(geometry: &Geometry) -> Vec<([f32; 3], [f32; 3])> {
+    let mut b = vec![([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]); geometry.labels.len()];
+    for t in &geometry.triangles {
+        let Some((bl, bh)) = b.get_mut(t.mesh as usize) else { continue };
         for p in t.p {
             for k in 0..3 {
                 bl[k] = bl[k].min(p[k]);
@@ -476,7 +477,7 @@ fn mesh_bounds(geometry: &Geometry, mesh: usize) -> ([f32; 3], [f32; 3]) {
             }
         }
     }
-    (bl, bh)
+    b
 }
 
 /// Indices of the meshes that are closed leaves of interior doors (a door
