@@ -86,7 +86,7 @@ fn ply_info(path: &Path) -> anyhow::Result<Value> {
     let read = crate::cloud::read_ply(path)?;
     let cloud = &read.cloud;
     let bounds = match cloud.bounds() {
-        Some((min, max)) => json!({"min": min, "max": max}),
+        Some((min, max)) => json!({"min": min.map(shortest_f64), "max": max.map(shortest_f64)}),
         None => Value::Null,
     };
     Ok(json!({
@@ -98,6 +98,12 @@ fn ply_info(path: &Path) -> anyhow::Result<Value> {
         "dropped_nonfinite": read.dropped_nonfinite,
         "skipped_faces": read.skipped_faces,
     }))
+}
+
+/// The f64 with the shortest decimal form that reads back as `v` (so JSON
+/// shows `0.1`, not `0.10000000149011612`).
+fn shortest_f64(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
 }
 
 #[cfg(feature = "video")]

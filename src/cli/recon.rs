@@ -1,4 +1,4 @@
-use super::{not_built, Ctx, Outcome};
+use super::{Ctx, Outcome};
 use std::path::PathBuf;
 
 /// Reconstruction front end only.
@@ -9,8 +9,102 @@ pub struct Args {
     /// Output folder.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Camera intrinsics (OpenCV FileStorage YAML, e.g. from `roomscribe calibrate` or calib/).
+    #[arg(long)]
+    pub calib: Option<PathBuf>,
+    /// Horizontal field of view in degrees, when no calibration is known.
+    #[arg(long)]
+    pub fov: Option<f64>,
+    /// Map units to metres for monocular input (overrides the priors).
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// Camera height above the floor in metres (replaces the 1.45 m prior).
+    #[arg(long)]
+    pub camera_height: Option<f64>,
+    /// Frame rate for image folders without timestamps.
+    #[arg(long, default_value_t = 30.0)]
+    pub fps: f64,
+    /// Downscale frames wider than this for tracking (pixels).
+    #[arg(long, default_value_t = 960)]
+    pub max_width: u32,
+    /// Estimate poses even when the capture provides them.
+    #[arg(long)]
+    pub ignore_capture_poses: bool,
+    /// Skip dense stereo for monocular input (sparse map points only).
+    #[arg(long)]
+    pub no_dense: bool,
+    /// Read at most this many frames (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub max_frames: usize,
 }
 
+#[cfg(feature = "video")]
+pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
+    use anyhow::Context;
+    use crate::recon::*;
+    let mut cfg = ReconConfig { calib: a.calib, fov_deg: a.fov, scale: a.scale, camera_height: a.camera_height, fps: a.fps, max_width: a.max_width, ignore_capture_poses: a.ignore_capture_poses, max_frames: a.max_frames, ..Default::default() };
+    cfg.dense.disabled = a.no_dense;
+    if let Some(h) = a.camera_height {
+        anyhow::ensure!(h.is_finite() && h > 0.1 && h < 5.0, "--camera-height {h}: expected metres between 0.1 and 5");
+    }
+    std::fs::create_dir_all(&a.output).with_context(|| format!("{}: cannot create output folder", a.output.display()))?;
+    let bar = ctx.progress(0, "reading");
+    let mut last_stage = "";
+    let r = reconstruct(&a.input, &cfg, &mut |p: Progress| {
+        if p.stage != last_stage {
+            last_stage = p.stage;
+            bar.set_message(p.stage.to_string());
+            bar.set_position(0);
+        }
+        if let Some(t) = p.total {
+            bar.set_length(t as u64);
+        }
+        bar.set_position(p.done as u64);
+    })?;
+    bar.finish_and_clear();
+    let ply = a.output.join("scan.ply");
+    write_cloud(&r.cloud, &ply)?;
+    let traj = a.output.join("trajectory.txt");
+    r.trajectory.write_tum(&traj).with_context(|| format!("{}: cannot write", traj.display()))?;
+    let rep = a.output.join("report.json");
+    crate::io::write_atomic(&rep, serde_json::to_string_pretty(&r.report)?.as_bytes()).with_context(|| format!("{}: cannot write", rep.display()))?;
+    let rp = &r.report;
+    ctx.note(format!(
+        "{}: {} frames read, {} used, {} keyframes, {} poses, {} tracking losses; {} points; scale {:.3} ({}); {:.1} s",
+        rp.mode, rp.frames_read, rp.frames_used, rp.keyframes, rp.trajectory_poses, rp.tracking.tracking_losses, rp.points, rp.alignment.scale, rp.alignment.scale_source, rp.timings.total_s
+    ));
+    for w in &rp.warnings {
+        ctx.note(format!("warning: {w}"));
+    }
+    ctx.note(format!("wrote {}, {}, {}", ply.display(), traj.display(), rep.display()));
+    Ok(Outcome::Success)
+}
+
+/// Writes the cloud as binary little-endian PLY (x y z float, red green blue uchar).
+#[cfg(feature = "video")]
+fn write_cloud(c: &crate::cloud::PointCloud, path: &std::path::Path) -> anyhow::Result<()> {
+        use std::io::Write;
+        crate::io::with_atomic_writer(path, |w| {
+            let colors = c.colors.as_ref().filter(|v| v.len() == c.points.len());
+            write!(w, "ply\nformat binary_little_endian 1.0\nelement vertex {}\nproperty float x\nproperty float y\nproperty float z\n", c.points.len())?;
+            if colors.is_some() {
+                write!(w, "property uchar red\nproperty uchar green\nproperty uchar blue\n")?;
+            }
+            writeln!(w, "end_header")?;
+            for (i, p) in c.points.iter().enumerate() {
+                for v in p {
+                    w.write_all(&v.to_le_bytes())?;
+                }
+                if let Some(cs) = colors {
+                    w.write_all(&cs[i])?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))
+}
+
+#[cfg(not(feature = "video"))]
 pub fn run(_a: Args, _ctx: Ctx) -> anyhow::Result<Outcome> {
-    Err(not_built("reconstruction"))
+    anyhow::bail!("roomscribe was built without the `video` feature (OpenCV); rebuild with --features video to reconstruct captures")
 }

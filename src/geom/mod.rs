@@ -5,5 +5,8 @@
 //! Knows nothing of layouts, clouds or files: plain math on plain types.
 
 pub mod boxes;
+pub mod line;
 pub mod polygon;
 pub mod umeyama;
+pub mod plane;
+pub mod ransac;

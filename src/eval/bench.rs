@@ -1,0 +1,1 @@
+//! Benchmark runner (manifests under `eval/benchmarks/`).

@@ -1,0 +1,407 @@
+//! The front end as one call: [`reconstruct`] reads a capture, selects
+//! frames, tracks them (RGB-D odometry, monocular SLAM, or the capture's
+//! own poses), builds the cloud (depth fusion or multi-view stereo), aligns
+//! it (gravity, floor, yaw, scale) and returns cloud, trajectory and report.
+
+use super::align::{align, AlignConfig, Sim3};
+use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
+use super::dense::{stereo_points, DenseConfig};
+use super::features::{Extractor, OrbConfig};
+use super::fusion::{Fusion, FusionConfig};
+use super::geometry::Pinhole;
+use super::report::{ReconReport, Timings};
+use super::select::{Decision, SelectConfig, Selector};
+use super::source::{self, Frame, SourceKind};
+use super::track::{Map, TrackConfig, TrackState, Tracker};
+use super::{cv, ReconError};
+use crate::cloud::PointCloud;
+use crate::trajectory::{StampedPose, Trajectory};
+use nalgebra::{Isometry3, Point3, Translation3, Vector3};
+use opencv::core::{Mat, Size};
+use opencv::imgproc;
+use opencv::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Front-end settings. `Default` suits a phone video of a room.
+#[derive(Debug, Clone)]
+pub struct ReconConfig {
+    /// `--calib FILE`: intrinsics (OpenCV YAML) for the capture's camera.
+    pub calib: Option<PathBuf>,
+    /// `--fov DEG`: horizontal field of view when no calibration is given.
+    pub fov_deg: Option<f64>,
+    /// `--scale`: map units → metres for monocular input.
+    pub scale: Option<f64>,
+    /// `--camera-height`: metres above the floor (replaces the 1.45 m prior).
+    pub camera_height: Option<f64>,
+    /// Frame rate for image folders without a clock.
+    pub fps: f64,
+    /// Frames wider than this are downscaled for tracking (pixels).
+    pub max_width: u32,
+    /// Ignore poses the capture provides and estimate them.
+    pub ignore_capture_poses: bool,
+    /// Stop after this many frames (0 = all).
+    pub max_frames: usize,
+    pub orb: OrbConfig,
+    pub select: SelectConfig,
+    pub track: TrackConfig,
+    pub dense: DenseConfig,
+    /// Fusion voxel size for metric input (metres).
+    pub voxel_m: f64,
+    /// Seed for the randomised steps (plane RANSAC).
+    pub seed: u64,
+}
+
+impl Default for ReconConfig {
+    fn default() -> Self {
+        ReconConfig {
+            calib: None,
+            fov_deg: None,
+            scale: None,
+            camera_height: None,
+            fps: 30.0,
+            max_width: 960,
+            ignore_capture_poses: false,
+            max_frames: 0,
+            orb: OrbConfig::default(),
+            select: SelectConfig::default(),
+            track: TrackConfig::default(),
+            dense: DenseConfig::default(),
+            voxel_m: 0.02,
+            seed: 0,
+        }
+    }
+}
+
+/// Progress reported to the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// "reading", "dense", "fusion", "align".
+    pub stage: &'static str,
+    pub done: usize,
+    pub total: Option<usize>,
+}
+
+/// The front end's result.
+pub struct Reconstruction {
+    /// Coloured cloud in the world frame (metres, z up, floor z = 0).
+    pub cloud: PointCloud,
+    /// `world_from_camera` per tracked frame, capture clock.
+    pub trajectory: Trajectory,
+    pub report: ReconReport,
+}
+
+/// Calibration files looked for beside a capture, in order.
+const SIDECAR_CALIB: &[&str] = &["intrinsics.yaml", "calib.yaml", "camera.yaml"];
+
+fn find_sidecar(input: &Path) -> Option<PathBuf> {
+    let dir = if input.is_dir() { input.to_path_buf() } else { input.parent()?.to_path_buf() };
+    for d in [Some(dir.clone()), dir.parent().map(Path::to_path_buf)].into_iter().flatten() {
+        for n in SIDECAR_CALIB {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Chooses intrinsics: `--calib`, the capture's, a file beside the input,
+/// `--fov`, or the assumed phone field of view.
+fn choose_intrinsics(input: &Path, cfg: &ReconConfig, capture: Option<Intrinsics>, kind: SourceKind, w: u32, h: u32) -> Result<(Intrinsics, IntrinsicsSource), ReconError> {
+    let (k, src) = if let Some(p) = &cfg.calib {
+        (Intrinsics::read_yaml(p)?, IntrinsicsSource::File { path: p.display().to_string() })
+    } else if let Some(k) = capture {
+        (k, IntrinsicsSource::Capture { format: format!("{kind:?}") })
+    } else if let Some(p) = find_sidecar(input) {
+        (Intrinsics::read_yaml(&p)?, IntrinsicsSource::File { path: p.display().to_string() })
+    } else if let Some(f) = cfg.fov_deg {
+        if !(f > 5.0 && f < 170.0) {
+            return Err(ReconError::Config(format!("--fov {f}: expected a horizontal field of view between 5 and 170 degrees")));
+        }
+        (Intrinsics::from_hfov(w, h, f), IntrinsicsSource::Fov { horizontal_deg: f })
+    } else {
+        (Intrinsics::from_hfov(w, h, DEFAULT_HFOV_DEG), IntrinsicsSource::Assumed { horizontal_deg: DEFAULT_HFOV_DEG })
+    };
+    if k.width == w && k.height == h {
+        return Ok((k, src));
+    }
+    let a = |x: u32, y: u32| x as f64 / y.max(1) as f64;
+    if (a(k.width, k.height) / a(w, h) - 1.0).abs() < 0.01 {
+        return Ok((k.scaled_to(w, h), src));
+    }
+    Err(ReconError::Calib {
+        path: input.display().to_string(),
+        message: format!("intrinsics are for {}x{} images but the capture is {w}x{h} (different aspect ratio)", k.width, k.height),
+    })
+}
+
+fn to_gray(image: &Mat) -> Result<Mat, ReconError> {
+    let mut g = Mat::default();
+    imgproc::cvt_color_def(image, &mut g, imgproc::COLOR_BGR2GRAY).map_err(cv("grey conversion"))?;
+    Ok(g)
+}
+
+fn resize(m: &Mat, size: Size, interp: i32) -> Result<Mat, ReconError> {
+    if m.size().map_err(cv("size"))? == size {
+        return m.try_clone().map_err(cv("copy"));
+    }
+    let mut o = Mat::default();
+    imgproc::resize(m, &mut o, size, 0.0, 0.0, interp).map_err(cv("resize"))?;
+    Ok(o)
+}
+
+/// Runs the whole front end on `input`.
+pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(Progress)) -> Result<Reconstruction, ReconError> {
+    let t_start = Instant::now();
+    let mut timings = Timings::default();
+    let input_s = input.display().to_string();
+    let mut src = source::open(input, config.fps)?;
+    let kind = src.kind();
+    let total = src.len_hint();
+    let mut warnings: Vec<String> = vec![];
+
+    // First frame: sizes and intrinsics.
+    let t0 = Instant::now();
+    let first = src.next_frame()?;
+    timings.decode_s += t0.elapsed().as_secs_f64();
+    let Some(first) = first else {
+        warnings.extend(src.take_warnings());
+        let detail = if warnings.is_empty() { String::new() } else { format!(": {}", warnings.join("; ")) };
+        return Err(ReconError::NoFrames { path: input_s, detail });
+    };
+    let size = first.image.size().map_err(cv("image size"))?;
+    let (w, h) = (size.width as u32, size.height as u32);
+    let (k_full, k_src) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    let scale_down = (config.max_width as f64 / w as f64).min(1.0);
+    let (tw, th) = (((w as f64) * scale_down).round() as u32, ((h as f64) * scale_down).round() as u32);
+    let k_track = k_full.scaled_to(tw, th);
+    let pin = Pinhole { fx: k_track.fx, fy: k_track.fy, cx: k_track.cx, cy: k_track.cy };
+    let tsize = Size::new(tw as i32, th as i32);
+
+    let use_given = first.pose.is_some() && !config.ignore_capture_poses;
+    let has_depth = first.depth.is_some();
+    let mode = if use_given { "given_poses" } else if has_depth { "rgbd_odometry" } else { "monocular_slam" };
+    let mut track_cfg = config.track.clone();
+    if has_depth {
+        track_cfg.local_ba = false;
+    }
+    let mut tracker = Tracker::new(track_cfg, pin, tw, th, has_depth);
+    let mut selector = Selector::new(config.select.clone())?;
+    let mut extractor = Extractor::new(&config.orb)?;
+    // Given poses: frames kept by the selector, with their depth.
+    let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
+    let mut frames_read = 0usize;
+    let mut first_kept = true;
+    let mut next: Option<Frame> = Some(first);
+    while let Some(frame) = next.take() {
+        frames_read += 1;
+        let ts = Instant::now();
+        let image = resize(&frame.image, tsize, imgproc::INTER_AREA)?;
+        let gray = to_gray(&image)?;
+        let decision = selector.decide(&gray, first_kept)?;
+        timings.select_s += ts.elapsed().as_secs_f64();
+        if decision == Decision::Keep {
+            first_kept = false;
+            let depth = match &frame.depth {
+                Some(d) => Some(resize(d, tsize, imgproc::INTER_NEAREST)?),
+                None => None,
+            };
+            if use_given {
+                if let Some(p) = frame.pose {
+                    given.push((frame.t, p, image, depth));
+                }
+            } else {
+                let tf = Instant::now();
+                let feats = extractor.extract(&gray, &k_track)?;
+                timings.features_s += tf.elapsed().as_secs_f64();
+                let tt = Instant::now();
+                let state = tracker.track(frame.index, frame.t, &image, depth.as_ref(), feats)?;
+                timings.tracking_s += tt.elapsed().as_secs_f64();
+                let _ = state == TrackState::Lost;
+            }
+        }
+        progress(Progress { stage: "reading", done: frames_read, total });
+        if config.max_frames > 0 && frames_read >= config.max_frames {
+            break;
+        }
+        let t0 = Instant::now();
+        next = src.next_frame()?;
+        timings.decode_s += t0.elapsed().as_secs_f64();
+    }
+    warnings.extend(src.take_warnings());
+    let sel = selector.stats.clone();
+    if sel.black > 0 {
+        warnings.push(format!("{} black frames skipped", sel.black));
+    }
+    if sel.frozen > 0 {
+        warnings.push(format!("{} frozen (repeated) frames skipped", sel.frozen));
+    }
+    if sel.blurry > 0 {
+        warnings.push(format!("{} blurry frames skipped", sel.blurry));
+    }
+
+    // Poses (camera_from_world in the map frame) and the cloud in the map frame.
+    let mut fusion_cfg = FusionConfig { voxel: config.voxel_m, ..Default::default() };
+    let mut traj_map: Vec<(f64, Isometry3<f64>)> = vec![];
+    let mut views: Vec<(Isometry3<f64>, Mat, Option<Mat>)> = vec![];
+    let keyframes;
+    let mut sparse: Vec<(Point3<f64>, [u8; 3])> = vec![];
+    if use_given {
+        for (t, wfc, img, d) in given {
+            traj_map.push((t, wfc.inverse()));
+            views.push((wfc.inverse(), img, d));
+        }
+        keyframes = views.len();
+    } else {
+        let Some(map) = tracker.best_map() else {
+            let why = if frames_read < 2 { "only one frame" } else if has_depth { "no frame had enough features with depth" } else { "no two frames with enough parallax and matched features (static camera, plain walls or too few features)" };
+            return Err(ReconError::Tracking { input: input_s, message: format!("tracking could not start: {why}") });
+        };
+        if tracker.maps.len() > 1 {
+            warnings.push(format!("tracking was lost and restarted {} times; only the largest map ({} keyframes) is kept", tracker.maps.len() - 1, map.kfs.len()));
+        }
+        keyframes = map.kfs.len();
+        traj_map = map.frame_poses().into_iter().map(|(_, t, p)| (t, p)).collect();
+        for kf in &map.kfs {
+            views.push((kf.cam_from_world, kf.image.try_clone().map_err(cv("copy"))?, match &kf.depth {
+                Some(d) => Some(d.try_clone().map_err(cv("copy"))?),
+                None => None,
+            }));
+        }
+        sparse = sparse_points(map);
+    }
+    if traj_map.is_empty() {
+        return Err(ReconError::Tracking { input: input_s, message: "no frame could be tracked".into() });
+    }
+
+    // Scale-free map: fuse with a voxel relative to the scene's size.
+    let metric = has_depth || use_given;
+    let typical = {
+        let mut ds: Vec<f64> = sparse.iter().map(|(p, _)| (views[0].0 * p).z.abs()).collect();
+        ds.sort_by(|a, b| a.total_cmp(b));
+        ds.get(ds.len() / 2).copied().unwrap_or(1.0).max(1e-6)
+    };
+    if !metric {
+        fusion_cfg.voxel = config.voxel_m * typical / 2.0;
+        fusion_cfg.min_views = 2;
+    } else {
+        fusion_cfg.min_views = 1;
+    }
+    let mut fusion = Fusion::new(fusion_cfg);
+    // Dense geometry for views without depth (monocular): stereo between keyframes.
+    let td = Instant::now();
+    if !has_depth {
+        let n = views.len();
+        let mut dense_ok = 0;
+        for i in 0..n {
+            progress(Progress { stage: "dense", done: i, total: Some(n) });
+            let pts = stereo_points(&views, i, &pin, typical, &config.dense)?;
+            if !pts.is_empty() {
+                dense_ok += 1;
+                fusion.add_view_points(&pts);
+            }
+        }
+        if dense_ok == 0 {
+            warnings.push("dense stereo produced no depth maps; the cloud holds the sparse map points only".into());
+        }
+    }
+    timings.dense_s = td.elapsed().as_secs_f64();
+
+    let tf = Instant::now();
+    for (i, (cfw, img, d)) in views.iter().enumerate() {
+        progress(Progress { stage: "fusion", done: i, total: Some(views.len()) });
+        if let Some(d) = d {
+            fusion.add(&pin, &cfw.inverse(), d, img)?;
+        }
+    }
+    if !metric {
+        fusion.add_points(&sparse, 2);
+    }
+    let cloud_map = fusion.cloud();
+    timings.fusion_s = tf.elapsed().as_secs_f64();
+
+    // Alignment.
+    let ta = Instant::now();
+    progress(Progress { stage: "align", done: 0, total: None });
+    let pts: Vec<Point3<f64>> = cloud_map.points.iter().map(|p| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
+    let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| Point3::from(p.inverse().translation.vector)).collect();
+    let ups: Vec<Vector3<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation * -Vector3::y()).collect();
+    let acfg = AlignConfig { metric, gravity_known: use_given, scale: config.scale, camera_height: config.camera_height };
+    if let Some(s) = config.scale {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(ReconError::Config(format!("--scale {s}: must be a positive number")));
+        }
+    }
+    let (sim, arep) = align(&pts, &centres, &ups, &acfg, config.seed);
+    timings.align_s = ta.elapsed().as_secs_f64();
+    let cloud = transform_cloud(&cloud_map, &sim);
+    let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: transform_pose(&cfw.inverse(), &sim) }).collect() };
+    if cloud.is_empty() {
+        warnings.push("the cloud is empty".into());
+    }
+    timings.total_s = t_start.elapsed().as_secs_f64();
+    let report = ReconReport {
+        roomscribe_version: crate::VERSION.to_string(),
+        input: input_s,
+        source: kind,
+        mode: mode.to_string(),
+        frames_read,
+        frames_used: sel.kept,
+        selection: sel,
+        tracking: tracker.stats.clone(),
+        keyframes,
+        maps: tracker.maps.len(),
+        trajectory_poses: trajectory.poses.len(),
+        intrinsics_source: k_src,
+        intrinsics: k_full,
+        tracking_width: tw,
+        tracking_height: th,
+        alignment: arep,
+        points: cloud.len(),
+        warnings,
+        timings,
+    };
+    Ok(Reconstruction { cloud, trajectory, report })
+}
+
+/// Map points (not bad, seen at least twice) with the colour of their first view.
+fn sparse_points(map: &Map) -> Vec<(Point3<f64>, [u8; 3])> {
+    map.points
+        .iter()
+        .filter(|p| !p.bad && p.obs.len() >= 2)
+        .map(|p| {
+            let c = p
+                .obs
+                .first()
+                .and_then(|&(kf, fi)| {
+                    let kf = map.kfs.get(kf)?;
+                    let uv = kf.feats.points.get(fi)?;
+                    kf.image.at_2d::<opencv::core::Vec3b>(uv.y.round() as i32, uv.x.round() as i32).ok().map(|c| [c[2], c[1], c[0]])
+                })
+                .unwrap_or([128, 128, 128]);
+            (p.pos, c)
+        })
+        .collect()
+}
+
+fn transform_cloud(c: &PointCloud, sim: &Sim3) -> PointCloud {
+    PointCloud {
+        points: c
+            .points
+            .iter()
+            .map(|p| {
+                let q = sim.apply(&Point3::new(p[0] as f64, p[1] as f64, p[2] as f64));
+                [q.x as f32, q.y as f32, q.z as f32]
+            })
+            .collect(),
+        colors: c.colors.clone(),
+        normals: None,
+    }
+}
+
+fn transform_pose(world_from_cam_map: &Isometry3<f64>, sim: &Sim3) -> Isometry3<f64> {
+    let c = sim.apply(&Point3::from(world_from_cam_map.translation.vector));
+    Isometry3::from_parts(Translation3::from(c.coords), sim.rotation * world_from_cam_map.rotation)
+}

@@ -1,0 +1,86 @@
+//! `report.json`: what the front end read, used and estimated, and how long
+//! each step took.
+
+use super::calib::{Intrinsics, IntrinsicsSource};
+use super::select::SelectStats;
+use super::source::SourceKind;
+use super::track::TrackStats;
+use serde::Serialize;
+
+/// One metric-scale estimate (monocular input).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaleEstimate {
+    /// "camera_height", "ceiling_height", "override", "capture" (metric input).
+    pub source: String,
+    /// Map units → metres.
+    pub scale: f64,
+    /// The measured quantity in map units and the prior in metres.
+    pub measured: f64,
+    pub prior_m: f64,
+}
+
+/// Alignment outcome.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AlignReport {
+    /// Where "up" came from: "floor_plane", "capture", "camera_prior".
+    pub gravity_source: String,
+    /// Angle between the camera-derived up prior and the final up (degrees).
+    pub gravity_prior_disagreement_deg: f64,
+    /// Where the yaw came from ("manhattan_walls" or "none").
+    pub yaw_source: String,
+    /// Floor inliers found (points).
+    pub floor_points: usize,
+    /// Chosen scale and its source.
+    pub scale: f64,
+    pub scale_source: String,
+    /// All scale estimates considered.
+    pub scale_estimates: Vec<ScaleEstimate>,
+    /// Largest relative disagreement between the estimates (0 = agree).
+    pub scale_disagreement: f64,
+    /// Camera height above the floor after alignment (metres, median).
+    pub camera_height_m: f64,
+    /// Ceiling height above the floor when a ceiling was seen (metres).
+    pub ceiling_height_m: Option<f64>,
+}
+
+/// Seconds spent per step.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub decode_s: f64,
+    pub select_s: f64,
+    pub features_s: f64,
+    pub tracking_s: f64,
+    pub dense_s: f64,
+    pub fusion_s: f64,
+    pub align_s: f64,
+    pub clean_s: f64,
+    pub total_s: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconReport {
+    pub roomscribe_version: String,
+    pub input: String,
+    pub source: SourceKind,
+    /// "rgbd_odometry", "monocular_slam", "given_poses".
+    pub mode: String,
+    pub frames_read: usize,
+    /// Frames the selector kept (and the tracker saw).
+    pub frames_used: usize,
+    pub selection: SelectStats,
+    pub tracking: TrackStats,
+    pub keyframes: usize,
+    pub maps: usize,
+    /// Frames with a pose in trajectory.txt.
+    pub trajectory_poses: usize,
+    pub intrinsics_source: IntrinsicsSource,
+    pub intrinsics: Intrinsics,
+    /// Tracking resolution (the capture is downscaled for speed).
+    pub tracking_width: u32,
+    pub tracking_height: u32,
+    pub alignment: AlignReport,
+    pub points: usize,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}

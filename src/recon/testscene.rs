@@ -1,0 +1,164 @@
+//! A tiny ray-cast renderer for tests and benchmarks: a box-shaped room
+//! (floor at z = 0) with a few boxes inside, every face covered by a
+//! deterministic multi-scale block texture (rich in corners, so ORB finds
+//! features), rendered with exact depth from any `world_from_camera`. The
+//! `synth` module renders the real synthetic videos; this one needs no
+//! other module and is fast enough for unit tests.
+
+use super::calib::Intrinsics;
+use super::{cv, ReconError};
+use nalgebra::{Isometry3, Point3, Vector3};
+use opencv::core::{Mat, Scalar, Vec3b, CV_32F, CV_8UC3};
+use opencv::prelude::*;
+
+/// An axis-aligned room with boxes.
+#[derive(Debug, Clone)]
+pub struct Scene {
+    /// Room extents (x, y, z) in metres; the room spans `[0, size]`.
+    pub size: Vector3<f64>,
+    /// Boxes as (min, max) corners.
+    pub boxes: Vec<(Vector3<f64>, Vector3<f64>)>,
+    /// Texture seed.
+    pub seed: u64,
+    /// Make the walls plain (texture only on floor and boxes).
+    pub plain_walls: bool,
+}
+
+impl Scene {
+    /// A 5 x 4 x 2.6 m room with a table-sized box and a cabinet.
+    pub fn standard(seed: u64) -> Scene {
+        Scene {
+            size: Vector3::new(5.0, 4.0, 2.6),
+            boxes: vec![(Vector3::new(2.0, 1.5, 0.0), Vector3::new(3.2, 2.3, 0.75)), (Vector3::new(0.0, 3.4, 0.0), Vector3::new(1.2, 4.0, 1.9))],
+            seed,
+            plain_walls: false,
+        }
+    }
+}
+
+fn hash(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ceb9fe1a85ec53);
+    x ^ (x >> 33)
+}
+
+/// Texture colour of face `face` at surface coordinates `(u, v)` metres.
+fn texture(seed: u64, face: u64, u: f64, v: f64, plain: bool) -> [f64; 3] {
+    let base = hash(seed ^ face.wrapping_mul(0x9E3779B97F4A7C15));
+    let tint = [(base & 0xff) as f64 / 255.0, ((base >> 8) & 0xff) as f64 / 255.0, ((base >> 16) & 0xff) as f64 / 255.0];
+    if plain {
+        return [150.0 + 60.0 * tint[0], 150.0 + 60.0 * tint[1], 150.0 + 60.0 * tint[2]];
+    }
+    let mut g = 0.0;
+    for (level, cell) in [0.37, 0.13, 0.047].iter().enumerate() {
+        let (iu, iv) = ((u / cell).floor() as i64, (v / cell).floor() as i64);
+        let h = hash(base ^ (level as u64) << 60 ^ (iu as u64).wrapping_mul(0x100000001b3) ^ (iv as u64).wrapping_mul(0xcbf29ce484222325));
+        g += ((h & 0xffff) as f64 / 65535.0 - 0.5) * [110.0, 70.0, 45.0][level];
+    }
+    [(128.0 + g) * (0.7 + 0.3 * tint[0]), (128.0 + g) * (0.7 + 0.3 * tint[1]), (128.0 + g) * (0.7 + 0.3 * tint[2])]
+}
+
+/// Ray hit: distance along the ray, face id and surface coordinates.
+fn cast(scene: &Scene, o: &Point3<f64>, d: &Vector3<f64>) -> Option<(f64, u64, f64, f64)> {
+    // Room interior: exit face.
+    let mut best: Option<(f64, u64, usize)> = None;
+    for a in 0..3 {
+        if d[a].abs() < 1e-12 {
+            continue;
+        }
+        let (bound, side) = if d[a] > 0.0 { (scene.size[a], 1) } else { (0.0, 0) };
+        let t = (bound - o[a]) / d[a];
+        if t > 0.0 && best.map(|b| t < b.0).unwrap_or(true) {
+            best = Some((t, (a * 2 + side) as u64, a));
+        }
+    }
+    // Boxes: entry face.
+    for (bi, (lo, hi)) in scene.boxes.iter().enumerate() {
+        let (mut t0, mut t1, mut axis) = (f64::MIN, f64::MAX, 0usize);
+        let mut side = 0;
+        let mut miss = false;
+        for a in 0..3 {
+            if d[a].abs() < 1e-12 {
+                if o[a] < lo[a] || o[a] > hi[a] {
+                    miss = true;
+                }
+                continue;
+            }
+            let (ta, tb) = ((lo[a] - o[a]) / d[a], (hi[a] - o[a]) / d[a]);
+            let (near, far, s) = if ta < tb { (ta, tb, 0) } else { (tb, ta, 1) };
+            if near > t0 {
+                t0 = near;
+                axis = a;
+                side = s;
+            }
+            t1 = t1.min(far);
+        }
+        if !miss && t0 <= t1 && t0 > 0.0 && best.map(|b| t0 < b.0).unwrap_or(true) {
+            best = Some((t0, (10 + bi * 6 + axis * 2 + side) as u64, axis));
+        }
+    }
+    let (t, face, axis) = best?;
+    let p = o + d * t;
+    let (u, v) = match axis {
+        0 => (p.y, p.z),
+        1 => (p.x, p.z),
+        _ => (p.x, p.y),
+    };
+    Some((t, face, u, v))
+}
+
+/// Renders colour (BGR) and depth (metres, CV_32F) with 2x2 supersampling
+/// for colour.
+pub fn render(scene: &Scene, k: &Intrinsics, world_from_camera: &Isometry3<f64>) -> Result<(Mat, Mat), ReconError> {
+    let (w, h) = (k.width as i32, k.height as i32);
+    let mut img = Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::all(0.0)).map_err(cv("render alloc"))?;
+    let mut depth = Mat::new_rows_cols_with_default(h, w, CV_32F, Scalar::all(0.0)).map_err(cv("render alloc"))?;
+    let o = Point3::from(world_from_camera.translation.vector);
+    let r = world_from_camera.rotation;
+    let wall_face = |f: u64| f < 4;
+    for y in 0..h {
+        for x in 0..w {
+            let mut acc = [0.0; 3];
+            for (sx, sy) in [(-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)] {
+                let dc = Vector3::new((x as f64 + sx - k.cx) / k.fx, (y as f64 + sy - k.cy) / k.fy, 1.0);
+                let d = r * dc;
+                if let Some((_, face, u, v)) = cast(scene, &o, &d) {
+                    let c = texture(scene.seed, face, u, v, scene.plain_walls && wall_face(face));
+                    for i in 0..3 {
+                        acc[i] += c[i] / 4.0;
+                    }
+                }
+            }
+            let dc = Vector3::new((x as f64 - k.cx) / k.fx, (y as f64 - k.cy) / k.fy, 1.0);
+            if let Some((t, ..)) = cast(scene, &o, &(r * dc)) {
+                *depth.at_2d_mut::<f32>(y, x).map_err(cv("depth"))? = t as f32; // dc.z = 1: t is the camera depth
+            }
+            let px = img.at_2d_mut::<Vec3b>(y, x).map_err(cv("image"))?;
+            *px = Vec3b::from([acc[2].clamp(0.0, 255.0) as u8, acc[1].clamp(0.0, 255.0) as u8, acc[0].clamp(0.0, 255.0) as u8]);
+        }
+    }
+    Ok((img, depth))
+}
+
+/// A handheld-like path: the camera at about `height` m walks an ellipse
+/// inside the room looking outwards-and-sideways, with gentle bobbing.
+/// Returns `world_from_camera` poses.
+pub fn walk_trajectory(scene: &Scene, n: usize, height: f64, sweep_rad: f64) -> Vec<Isometry3<f64>> {
+    let c = Vector3::new(scene.size.x * 0.5, scene.size.y * 0.45, height);
+    (0..n)
+        .map(|i| {
+            let s = i as f64 / n.max(2) as f64;
+            let a = sweep_rad * s;
+            let pos = c + Vector3::new(0.8 * a.cos(), 0.6 * a.sin(), 0.05 * (7.0 * s).sin());
+            // Look direction: outward from the centre, turned 40° and pitched down 15°.
+            let yaw = a + 0.7;
+            let fwd = Vector3::new(yaw.cos(), yaw.sin(), -0.27).normalize();
+            let right = fwd.cross(&Vector3::z()).normalize();
+            let down = fwd.cross(&right);
+            let rot = nalgebra::Rotation3::from_basis_unchecked(&[right, down, fwd]);
+            Isometry3::from_parts(nalgebra::Translation3::from(pos), nalgebra::UnitQuaternion::from_rotation_matrix(&rot))
+        })
+        .collect()
+}

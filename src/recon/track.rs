@@ -1,0 +1,743 @@
+//! Visual tracking and mapping: keyframes and map points (ORB-SLAM's data
+//! model, without its threads), tracking by guided projection matching +
+//! PnP, keyframe insertion, new points from depth (RGB-D) or triangulation
+//! (monocular), local bundle adjustment, two-view initialisation,
+//! tracking-loss detection and relocalisation against recent keyframes.
+//!
+//! Poses are `camera_from_world` inside this module; the map frame is the
+//! first keyframe's camera (OpenCV axes) until alignment.
+
+use super::ba::{refine_pose, BaConfig, Observation, Problem};
+use super::features::{hamming, match_brute, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
+use super::geometry::{parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
+use super::ReconError;
+use nalgebra::{Isometry3, Point2, Point3};
+use opencv::core::Mat;
+use opencv::prelude::*;
+
+/// A keyframe.
+pub struct KeyFrame {
+    pub frame_index: usize,
+    pub t: f64,
+    pub cam_from_world: Isometry3<f64>,
+    pub feats: Features,
+    /// Map point of each feature.
+    pub point_of: Vec<Option<usize>>,
+    /// Colour image at tracking resolution (BGR).
+    pub image: Mat,
+    /// Depth in metres at tracking resolution, when the capture has it.
+    pub depth: Option<Mat>,
+}
+
+/// A 3D map point.
+#[derive(Debug, Clone)]
+pub struct MapPoint {
+    pub pos: Point3<f64>,
+    pub desc: Desc,
+    /// (keyframe, feature) observations.
+    pub obs: Vec<(usize, usize)>,
+    pub bad: bool,
+}
+
+/// A tracked frame: its pose relative to a reference keyframe, so that
+/// keyframe corrections (bundle adjustment) carry over.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackedFrame {
+    pub frame_index: usize,
+    pub t: f64,
+    pub ref_kf: usize,
+    pub cam_from_ref: Isometry3<f64>,
+}
+
+/// One connected map (a new one starts after an unrecoverable loss in
+/// monocular mode).
+#[derive(Default)]
+pub struct Map {
+    pub kfs: Vec<KeyFrame>,
+    pub points: Vec<MapPoint>,
+    pub frames: Vec<TrackedFrame>,
+}
+
+impl Map {
+    /// `camera_from_world` of every tracked frame, in time order.
+    pub fn frame_poses(&self) -> Vec<(usize, f64, Isometry3<f64>)> {
+        self.frames
+            .iter()
+            .filter_map(|f| self.kfs.get(f.ref_kf).map(|kf| (f.frame_index, f.t, f.cam_from_ref * kf.cam_from_world)))
+            .collect()
+    }
+}
+
+/// Tracker settings.
+#[derive(Debug, Clone)]
+pub struct TrackConfig {
+    /// Minimum inlier matches for a frame to count as tracked.
+    pub min_inliers: usize,
+    /// Guided-matching search radius (pixels, tracking resolution).
+    pub search_radius_px: f64,
+    /// Inlier reprojection threshold (pixels).
+    pub inlier_px: f64,
+    /// New keyframe when tracked points fall below this fraction of the
+    /// reference keyframe's.
+    pub kf_ratio: f64,
+    /// New keyframe at least every this many tracked frames.
+    pub kf_max_gap: usize,
+    /// Keyframes in the local map (tracking) and the local BA window.
+    pub local_kfs: usize,
+    /// Run local bundle adjustment at each keyframe.
+    pub local_ba: bool,
+    /// Depth range accepted from depth images (metres).
+    pub depth_min: f64,
+    pub depth_max: f64,
+    /// Minimum parallax for a triangulated point (degrees).
+    pub min_parallax_deg: f64,
+    /// Frames to try relocalisation before starting a new map (monocular).
+    pub reloc_frames: usize,
+}
+
+impl Default for TrackConfig {
+    fn default() -> Self {
+        TrackConfig {
+            min_inliers: 25,
+            search_radius_px: 12.0,
+            inlier_px: 2.5,
+            kf_ratio: 0.75,
+            kf_max_gap: 12,
+            local_kfs: 8,
+            local_ba: true,
+            depth_min: 0.1,
+            depth_max: 8.0,
+            min_parallax_deg: 1.0,
+            reloc_frames: 15,
+        }
+    }
+}
+
+/// What happened to one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackState {
+    /// Waiting for enough parallax to initialise (monocular).
+    Initialising,
+    /// Tracked.
+    Tracked { keyframe: bool },
+    /// Lost (and not relocalised).
+    Lost,
+}
+
+/// Counters for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TrackStats {
+    pub frames_tracked: usize,
+    pub frames_lost: usize,
+    pub tracking_losses: usize,
+    pub relocalisations: usize,
+    pub maps_started: usize,
+    pub ba_runs: usize,
+}
+
+/// Monocular initialisation reference.
+struct InitRef {
+    frame_index: usize,
+    t: f64,
+    feats: Features,
+    image: Mat,
+    age: usize,
+}
+
+/// The tracker: one call per selected frame.
+pub struct Tracker {
+    pub cfg: TrackConfig,
+    pub k: Pinhole,
+    pub width: u32,
+    pub height: u32,
+    pub maps: Vec<Map>,
+    pub stats: TrackStats,
+    rgbd: bool,
+    init: Option<InitRef>,
+    last: Option<Isometry3<f64>>,
+    velocity: Isometry3<f64>,
+    ref_kf: usize,
+    ref_tracked: usize,
+    since_kf: usize,
+    lost_for: usize,
+    lost: bool,
+}
+
+/// A pose with the map point matched to each feature.
+type PoseMatches = (Isometry3<f64>, Vec<Option<usize>>);
+
+/// Map points created per keyframe from depth at most (RGB-D).
+const MAX_NEW_DEPTH_POINTS: usize = 1000;
+/// Minimum matches for two-view initialisation.
+const INIT_MIN_MATCHES: usize = 100;
+/// Minimum well-triangulated points for initialisation.
+const INIT_MIN_POINTS: usize = 60;
+/// Median parallax required for initialisation (degrees).
+const INIT_MIN_MEDIAN_PARALLAX_DEG: f64 = 1.5;
+/// Initialisation reference frames older than this (tracked frames) are replaced.
+const INIT_MAX_AGE: usize = 40;
+
+impl Tracker {
+    /// A tracker for images of `width` x `height` with camera `k`; `rgbd`
+    /// when frames carry depth.
+    pub fn new(cfg: TrackConfig, k: Pinhole, width: u32, height: u32, rgbd: bool) -> Tracker {
+        Tracker {
+            cfg,
+            k,
+            width,
+            height,
+            maps: vec![],
+            stats: TrackStats::default(),
+            rgbd,
+            init: None,
+            last: None,
+            velocity: Isometry3::identity(),
+            ref_kf: 0,
+            ref_tracked: 0,
+            since_kf: 0,
+            lost_for: 0,
+            lost: false,
+        }
+    }
+
+    /// The map being extended now.
+    pub fn current_map(&self) -> Option<&Map> {
+        self.maps.last()
+    }
+
+    /// The largest map (most keyframes).
+    pub fn best_map(&self) -> Option<&Map> {
+        self.maps.iter().max_by_key(|m| m.kfs.len())
+    }
+
+    /// Processes one frame: `image` BGR and `depth` (metres) at tracking
+    /// resolution, `feats` extracted from it.
+    pub fn track(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
+        if self.maps.is_empty() || (self.lost && self.lost_for >= self.cfg.reloc_frames && !self.rgbd) {
+            return self.initialise(frame_index, t, image, depth, feats);
+        }
+        let predicted = self.last.map(|p| self.velocity * p);
+        let result = match (self.lost, predicted) {
+            (false, Some(pred)) => self.track_local(&feats, &pred)?,
+            _ => None,
+        };
+        let result = match result {
+            Some(r) => Some(r),
+            None => self.relocalise(&feats)?,
+        };
+        let Some((pose, matched)) = result else {
+            if !self.lost {
+                self.stats.tracking_losses += 1;
+            }
+            self.lost = true;
+            self.lost_for += 1;
+            self.stats.frames_lost += 1;
+            if self.rgbd && self.lost_for >= self.cfg.reloc_frames {
+                // RGB-D: re-anchor at the last pose with a fresh keyframe from depth.
+                if let (Some(d), Some(last)) = (depth, self.last) {
+                    let n = feats.len();
+                    self.insert_keyframe(frame_index, t, image, Some(d), feats, vec![None; n], last)?;
+                    self.record_frame(frame_index, t, last);
+                    self.lost = false;
+                    self.lost_for = 0;
+                    self.stats.relocalisations += 1;
+                    return Ok(TrackState::Tracked { keyframe: true });
+                }
+            }
+            return Ok(TrackState::Lost);
+        };
+        if self.lost {
+            self.stats.relocalisations += 1;
+            self.velocity = Isometry3::identity();
+        } else if let Some(l) = self.last {
+            self.velocity = pose * l.inverse();
+        }
+        self.lost = false;
+        self.lost_for = 0;
+        self.last = Some(pose);
+        self.stats.frames_tracked += 1;
+        self.since_kf += 1;
+        let n_matched = matched.iter().filter(|m| m.is_some()).count();
+        let need_kf = (n_matched as f64) < self.cfg.kf_ratio * self.ref_tracked as f64
+            || self.since_kf >= self.cfg.kf_max_gap
+            || n_matched < 2 * self.cfg.min_inliers;
+        if need_kf {
+            self.insert_keyframe(frame_index, t, image, depth, feats, matched, pose)?;
+        }
+        self.record_frame(frame_index, t, pose);
+        Ok(TrackState::Tracked { keyframe: need_kf })
+    }
+
+    fn record_frame(&mut self, frame_index: usize, t: f64, pose: Isometry3<f64>) {
+        let ref_kf = self.ref_kf;
+        if let Some(map) = self.maps.last_mut() {
+            if let Some(kf) = map.kfs.get(ref_kf) {
+                let cam_from_ref = pose * kf.cam_from_world.inverse();
+                map.frames.push(TrackedFrame { frame_index, t, ref_kf, cam_from_ref });
+            }
+        }
+    }
+
+    /// Map points seen by the last `local_kfs` keyframes.
+    fn local_points(&self) -> Vec<usize> {
+        let Some(map) = self.maps.last() else { return vec![] };
+        let start = map.kfs.len().saturating_sub(self.cfg.local_kfs);
+        let mut seen = vec![false; map.points.len()];
+        let mut out = vec![];
+        for kf in &map.kfs[start..] {
+            for p in kf.point_of.iter().flatten() {
+                if !seen[*p] && !map.points[*p].bad {
+                    seen[*p] = true;
+                    out.push(*p);
+                }
+            }
+        }
+        out
+    }
+
+    /// Projects `points` with `pose` and matches them to `feats` within
+    /// `radius`: feature → map point.
+    fn guided_match(&self, feats: &Features, grid: &Grid, pose: &Isometry3<f64>, points: &[usize], radius: f64) -> Vec<Option<usize>> {
+        let Some(map) = self.maps.last() else { return vec![None; feats.len()] };
+        let mut best: Vec<(u32, Option<usize>)> = vec![(u32::MAX, None); feats.len()];
+        let mut near = vec![];
+        for &pi in points {
+            let mp = &map.points[pi];
+            let Some(uv) = self.k.project(&(pose * mp.pos)) else { continue };
+            if uv.x < 0.0 || uv.y < 0.0 || uv.x >= self.width as f64 || uv.y >= self.height as f64 {
+                continue;
+            }
+            grid.near(&uv, radius, &mut near);
+            let (mut d1, mut d2, mut j1) = (u32::MAX, u32::MAX, usize::MAX);
+            for &j in &near {
+                let j = j as usize;
+                let d = hamming(&mp.desc, &feats.desc[j]);
+                if d < d1 {
+                    d2 = d1;
+                    d1 = d;
+                    j1 = j;
+                } else if d < d2 {
+                    d2 = d;
+                }
+            }
+            if j1 != usize::MAX && d1 <= MATCH_MAX_HAMMING && (d1 as f32) < MATCH_RATIO * d2 as f32 && d1 < best[j1].0 {
+                best[j1] = (d1, Some(pi));
+            }
+        }
+        best.into_iter().map(|b| b.1).collect()
+    }
+
+    /// Refines `pose` on the matches; drops outliers; returns the pose and
+    /// the surviving matches.
+    fn refine(&self, feats: &Features, pose: &Isometry3<f64>, matched: &[Option<usize>]) -> (Isometry3<f64>, Vec<Option<usize>>, usize) {
+        let Some(map) = self.maps.last() else { return (*pose, matched.to_vec(), 0) };
+        let idx: Vec<usize> = (0..matched.len()).filter(|&i| matched[i].is_some()).collect();
+        let pts: Vec<Point3<f64>> = idx.iter().filter_map(|&i| matched[i].map(|p| map.points[p].pos)).collect();
+        let uv: Vec<Point2<f64>> = idx.iter().map(|&i| feats.points[i]).collect();
+        if pts.len() < 6 {
+            return (*pose, vec![None; matched.len()], 0);
+        }
+        let (p, inl) = refine_pose(self.k.tuple(), pose, &pts, &uv, self.cfg.inlier_px);
+        let mut out = vec![None; matched.len()];
+        let mut n = 0;
+        for (j, &i) in idx.iter().enumerate() {
+            if inl[j] {
+                out[i] = matched[i];
+                n += 1;
+            }
+        }
+        (p, out, n)
+    }
+
+    /// Tracks against the local map from a predicted pose.
+    fn track_local(&self, feats: &Features, pred: &Isometry3<f64>) -> Result<Option<PoseMatches>, ReconError> {
+        let grid = Grid::new(&feats.points, self.width, self.height, 16.0);
+        let local = self.local_points();
+        let mut pose = *pred;
+        let mut matched = vec![];
+        let mut ok = false;
+        for radius in [self.cfg.search_radius_px, 3.0 * self.cfg.search_radius_px] {
+            let m = self.guided_match(feats, &grid, &pose, &local, radius);
+            if m.iter().filter(|x| x.is_some()).count() < self.cfg.min_inliers {
+                continue;
+            }
+            // PnP RANSAC guards against a wrong prediction.
+            let Some(map) = self.maps.last() else { break };
+            let idx: Vec<usize> = (0..m.len()).filter(|&i| m[i].is_some()).collect();
+            let pts: Vec<Point3<f64>> = idx.iter().filter_map(|&i| m[i].map(|p| map.points[p].pos)).collect();
+            let uv: Vec<Point2<f64>> = idx.iter().map(|&i| feats.points[i]).collect();
+            let Some((p, inl)) = pnp_ransac(&self.k, &pts, &uv, self.cfg.inlier_px * 2.0)? else { continue };
+            if inl.len() < self.cfg.min_inliers {
+                continue;
+            }
+            let mut mm = vec![None; m.len()];
+            for j in inl {
+                mm[idx[j]] = m[idx[j]];
+            }
+            let (p2, m2, n) = self.refine(feats, &p, &mm);
+            if n >= self.cfg.min_inliers {
+                pose = p2;
+                matched = m2;
+                ok = true;
+                break;
+            }
+        }
+        if !ok {
+            return Ok(None);
+        }
+        // Second pass with the refined pose and a tight radius.
+        let m = self.guided_match(feats, &grid, &pose, &local, 4.0);
+        let (p, m2, n) = self.refine(feats, &pose, &m);
+        if n >= matched.iter().filter(|x| x.is_some()).count() {
+            return Ok(Some((p, m2)));
+        }
+        Ok(Some((pose, matched)))
+    }
+
+    /// Brute-force matching against recent keyframes + PnP.
+    fn relocalise(&self, feats: &Features) -> Result<Option<PoseMatches>, ReconError> {
+        let Some(map) = self.maps.last() else { return Ok(None) };
+        let n = map.kfs.len();
+        let mut order: Vec<usize> = (n.saturating_sub(10)..n).rev().collect();
+        if n > 10 {
+            order.extend((0..n - 10).rev().step_by(3));
+        }
+        for kfi in order.into_iter().take(15) {
+            let kf = &map.kfs[kfi];
+            let m = match_brute(&feats.desc, &kf.feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
+            let pairs: Vec<(usize, usize)> = m.into_iter().filter_map(|(i, j)| kf.point_of[j].filter(|p| !map.points[*p].bad).map(|p| (i, p))).collect();
+            if pairs.len() < self.cfg.min_inliers {
+                continue;
+            }
+            let pts: Vec<Point3<f64>> = pairs.iter().map(|&(_, p)| map.points[p].pos).collect();
+            let uv: Vec<Point2<f64>> = pairs.iter().map(|&(i, _)| feats.points[i]).collect();
+            let Some((pose, inl)) = pnp_ransac(&self.k, &pts, &uv, self.cfg.inlier_px * 2.0)? else { continue };
+            if inl.len() < self.cfg.min_inliers {
+                continue;
+            }
+            let mut matched = vec![None; feats.len()];
+            for j in inl {
+                matched[pairs[j].0] = Some(pairs[j].1);
+            }
+            let (p, m2, cnt) = self.refine(feats, &pose, &matched);
+            if cnt >= self.cfg.min_inliers {
+                return Ok(Some((p, m2)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Starts a new map: from depth (RGB-D) or by two-view initialisation.
+    fn initialise(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
+        if feats.len() < INIT_MIN_MATCHES {
+            self.stats.frames_lost += 1;
+            return Ok(TrackState::Initialising);
+        }
+        if self.rgbd {
+            let Some(d) = depth else {
+                self.stats.frames_lost += 1;
+                return Ok(TrackState::Initialising);
+            };
+            self.maps.push(Map::default());
+            self.stats.maps_started += 1;
+            let n = feats.len();
+            // Continue in the previous map's frame when re-initialising.
+            let pose = self.last.unwrap_or_else(Isometry3::identity);
+            self.insert_keyframe(frame_index, t, image, Some(d), feats, vec![None; n], pose)?;
+            if self.maps.last().map(|m| m.points.len()).unwrap_or(0) < self.cfg.min_inliers {
+                self.maps.pop();
+                self.stats.frames_lost += 1;
+                return Ok(TrackState::Initialising);
+            }
+            self.reset_tracking_state(pose);
+            self.record_frame(frame_index, t, pose);
+            self.stats.frames_tracked += 1;
+            return Ok(TrackState::Tracked { keyframe: true });
+        }
+        let Some(init) = self.init.as_mut() else {
+            self.init = Some(InitRef { frame_index, t, feats, image: image.try_clone().map_err(super::cv("image copy"))?, age: 0 });
+            self.stats.frames_lost += 1;
+            return Ok(TrackState::Initialising);
+        };
+        init.age += 1;
+        let m = match_brute(&init.feats.desc, &feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
+        let replace = m.len() < INIT_MIN_MATCHES || init.age > INIT_MAX_AGE;
+        let attempt = if m.len() >= INIT_MIN_MATCHES { self.try_two_view(&m, &feats)? } else { None };
+        let Some((rel, pts)) = attempt else {
+            if replace {
+                self.init = Some(InitRef { frame_index, t, feats, image: image.try_clone().map_err(super::cv("image copy"))?, age: 0 });
+            }
+            self.stats.frames_lost += 1;
+            return Ok(TrackState::Initialising);
+        };
+        let Some(init) = self.init.take() else { return Ok(TrackState::Initialising) };
+        // Two keyframes and the triangulated points; scale: median depth 1.
+        let mut depths: Vec<f64> = pts.iter().map(|(_, _, x)| x.z).collect();
+        depths.sort_by(|a, b| a.total_cmp(b));
+        let s = 1.0 / depths[depths.len() / 2].max(1e-9);
+        let rel = Isometry3::from_parts((rel.translation.vector * s).into(), rel.rotation);
+        let mut map = Map::default();
+        let n0 = init.feats.len();
+        let n1 = feats.len();
+        let mut kf0 = KeyFrame { frame_index: init.frame_index, t: init.t, cam_from_world: Isometry3::identity(), feats: init.feats, point_of: vec![None; n0], image: init.image, depth: None };
+        let mut kf1 = KeyFrame { frame_index, t, cam_from_world: rel, feats, point_of: vec![None; n1], image: image.try_clone().map_err(super::cv("image copy"))?, depth: None };
+        for (i, j, x) in pts {
+            let pid = map.points.len();
+            map.points.push(MapPoint { pos: Point3::from(x.coords * s), desc: kf0.feats.desc[i], obs: vec![(0, i), (1, j)], bad: false });
+            kf0.point_of[i] = Some(pid);
+            kf1.point_of[j] = Some(pid);
+        }
+        map.kfs.push(kf0);
+        map.kfs.push(kf1);
+        map.frames.push(TrackedFrame { frame_index: map.kfs[0].frame_index, t: map.kfs[0].t, ref_kf: 0, cam_from_ref: Isometry3::identity() });
+        self.maps.push(map);
+        self.stats.maps_started += 1;
+        self.local_ba(true);
+        let pose = self.maps.last().and_then(|m| m.kfs.get(1)).map(|k| k.cam_from_world).unwrap_or(rel);
+        self.reset_tracking_state(pose);
+        self.ref_kf = 1;
+        self.record_frame(frame_index, t, pose);
+        self.stats.frames_tracked += 2;
+        Ok(TrackState::Tracked { keyframe: true })
+    }
+
+    fn reset_tracking_state(&mut self, pose: Isometry3<f64>) {
+        self.last = Some(pose);
+        self.velocity = Isometry3::identity();
+        self.lost = false;
+        self.lost_for = 0;
+        self.since_kf = 0;
+        let map = self.maps.last();
+        self.ref_kf = map.map(|m| m.kfs.len().saturating_sub(1)).unwrap_or(0);
+        self.ref_tracked = map.and_then(|m| m.kfs.last()).map(|k| k.point_of.iter().flatten().count()).unwrap_or(0);
+    }
+
+    /// Essential-matrix initialisation between the reference and `feats`:
+    /// `(cur_from_ref, [(ref feature, cur feature, point in ref camera)])`.
+    #[allow(clippy::type_complexity)]
+    fn try_two_view(&self, m: &[(usize, usize)], feats: &Features) -> Result<Option<(Isometry3<f64>, Vec<(usize, usize, Point3<f64>)>)>, ReconError> {
+        let Some(init) = &self.init else { return Ok(None) };
+        let a: Vec<Point2<f64>> = m.iter().map(|&(i, _)| init.feats.points[i]).collect();
+        let b: Vec<Point2<f64>> = m.iter().map(|&(_, j)| feats.points[j]).collect();
+        // Require visible motion first (median displacement ≥ 2% of width).
+        let mut disp: Vec<f64> = a.iter().zip(&b).map(|(p, q)| (p - q).norm()).collect();
+        disp.sort_by(|x, y| x.total_cmp(y));
+        if disp[disp.len() / 2] < 0.02 * self.width as f64 {
+            return Ok(None);
+        }
+        let Some((rel, mask)) = two_view(&self.k, &a, &b, 1.0)? else { return Ok(None) };
+        let id = Isometry3::identity();
+        let c0 = Point3::origin();
+        let c1 = Point3::from(rel.inverse().translation.vector);
+        let cos_min = self.cfg.min_parallax_deg.to_radians().cos();
+        let mut out = vec![];
+        let mut par = vec![];
+        for (n, &(i, j)) in m.iter().enumerate() {
+            if !mask[n] {
+                continue;
+            }
+            let Some(x) = triangulate(&self.k, &id, &a[n], &rel, &b[n]) else { continue };
+            let x1 = rel * x;
+            if x.z <= 0.0 || x1.z <= 0.0 {
+                continue;
+            }
+            let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < 2.0 * self.cfg.inlier_px).unwrap_or(false);
+            if !ok(self.k.project(&x), &a[n]) || !ok(self.k.project(&x1), &b[n]) {
+                continue;
+            }
+            let c = parallax_cos(&x, &c0, &c1);
+            par.push(c.clamp(-1.0, 1.0).acos().to_degrees());
+            if c < cos_min {
+                out.push((i, j, x));
+            }
+        }
+        if out.len() < INIT_MIN_POINTS || par.is_empty() {
+            return Ok(None);
+        }
+        par.sort_by(|x, y| x.total_cmp(y));
+        if par[par.len() / 2] < INIT_MIN_MEDIAN_PARALLAX_DEG {
+            return Ok(None);
+        }
+        Ok(Some((rel, out)))
+    }
+
+    /// Adds a keyframe, its observations, new map points, and runs local BA.
+    #[allow(clippy::too_many_arguments)]
+    fn insert_keyframe(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features, matched: Vec<Option<usize>>, pose: Isometry3<f64>) -> Result<(), ReconError> {
+        let rgbd = self.rgbd;
+        let (dmin, dmax) = (self.cfg.depth_min, self.cfg.depth_max);
+        let k = self.k;
+        let Some(map) = self.maps.last_mut() else { return Ok(()) };
+        let kfi = map.kfs.len();
+        let mut point_of = matched;
+        point_of.resize(feats.len(), None);
+        for (fi, p) in point_of.iter().enumerate() {
+            if let Some(p) = p {
+                map.points[*p].obs.push((kfi, fi));
+            }
+        }
+        let world_from_cam = pose.inverse();
+        if rgbd {
+            if let Some(d) = depth {
+                let mut added = 0;
+                for (fi, &uv) in feats.points.iter().enumerate() {
+                    if point_of[fi].is_some() || added >= MAX_NEW_DEPTH_POINTS {
+                        continue;
+                    }
+                    let z = *d.at_2d::<f32>(uv.y.round() as i32, uv.x.round() as i32).unwrap_or(&0.0) as f64;
+                    if !(z > dmin && z < dmax) {
+                        continue;
+                    }
+                    let pc = Point3::from(k.ray(&uv) * z);
+                    let pid = map.points.len();
+                    map.points.push(MapPoint { pos: world_from_cam * pc, desc: feats.desc[fi], obs: vec![(kfi, fi)], bad: false });
+                    point_of[fi] = Some(pid);
+                    added += 1;
+                }
+            }
+        }
+        map.kfs.push(KeyFrame {
+            frame_index,
+            t,
+            cam_from_world: pose,
+            feats,
+            point_of,
+            image: image.try_clone().map_err(super::cv("image copy"))?,
+            depth: match depth {
+                Some(d) => Some(d.try_clone().map_err(super::cv("depth copy"))?),
+                None => None,
+            },
+        });
+        if !rgbd {
+            self.triangulate_new(kfi);
+        }
+        if self.cfg.local_ba && !rgbd {
+            self.local_ba(false);
+        }
+        self.ref_kf = kfi;
+        self.since_kf = 0;
+        self.ref_tracked = self.maps.last().and_then(|m| m.kfs.last()).map(|k| k.point_of.iter().flatten().count()).unwrap_or(0);
+        Ok(())
+    }
+
+    /// Triangulates unmatched features of keyframe `kfi` with the two
+    /// previous keyframes.
+    fn triangulate_new(&mut self, kfi: usize) {
+        let k = self.k;
+        let cos_min = self.cfg.min_parallax_deg.to_radians().cos();
+        let thr = 2.0 * self.cfg.inlier_px;
+        let Some(map) = self.maps.last_mut() else { return };
+        for other in (kfi.saturating_sub(3)..kfi).rev() {
+            let (a_free, b_free): (Vec<usize>, Vec<usize>) = {
+                let ka = &map.kfs[kfi];
+                let kb = &map.kfs[other];
+                ((0..ka.feats.len()).filter(|&i| ka.point_of[i].is_none()).collect(), (0..kb.feats.len()).filter(|&i| kb.point_of[i].is_none()).collect())
+            };
+            let da: Vec<Desc> = a_free.iter().map(|&i| map.kfs[kfi].feats.desc[i]).collect();
+            let db: Vec<Desc> = b_free.iter().map(|&i| map.kfs[other].feats.desc[i]).collect();
+            let m = match_brute(&da, &db, MATCH_MAX_HAMMING - 14, MATCH_RATIO);
+            let pa = map.kfs[kfi].cam_from_world;
+            let pb = map.kfs[other].cam_from_world;
+            let ca = Point3::from(pa.inverse().translation.vector);
+            let cb = Point3::from(pb.inverse().translation.vector);
+            for (ia, ib) in m {
+                let (fa, fb) = (a_free[ia], b_free[ib]);
+                let ua = map.kfs[kfi].feats.points[fa];
+                let ub = map.kfs[other].feats.points[fb];
+                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
+                let (xa, xb) = (pa * x, pb * x);
+                if xa.z <= 0.0 || xb.z <= 0.0 || parallax_cos(&x, &ca, &cb) > cos_min {
+                    continue;
+                }
+                let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
+                if !ok(k.project(&xa), &ua) || !ok(k.project(&xb), &ub) {
+                    continue;
+                }
+                let pid = map.points.len();
+                map.points.push(MapPoint { pos: x, desc: map.kfs[kfi].feats.desc[fa], obs: vec![(other, fb), (kfi, fa)], bad: false });
+                map.kfs[kfi].point_of[fa] = Some(pid);
+                map.kfs[other].point_of[fb] = Some(pid);
+            }
+        }
+    }
+
+    /// Local bundle adjustment over the last `local_kfs` keyframes (the
+    /// map's first keyframe and keyframes outside the window stay fixed),
+    /// then outlier observations are removed.
+    fn local_ba(&mut self, full: bool) {
+        let window = if full { usize::MAX } else { self.cfg.local_kfs };
+        let k = self.k;
+        let thr = 2.0 * self.cfg.inlier_px;
+        let Some(map) = self.maps.last_mut() else { return };
+        let n = map.kfs.len();
+        let start = n.saturating_sub(window);
+        let mut pid_map: Vec<usize> = vec![usize::MAX; map.points.len()];
+        let mut pids = vec![];
+        for kf in &map.kfs[start..] {
+            for p in kf.point_of.iter().flatten() {
+                if pid_map[*p] == usize::MAX && !map.points[*p].bad {
+                    pid_map[*p] = pids.len();
+                    pids.push(*p);
+                }
+            }
+        }
+        let mut cam_map: Vec<usize> = vec![usize::MAX; n];
+        let mut cams = vec![];
+        let mut cam_fixed = vec![];
+        let mut obs = vec![];
+        for &p in &pids {
+            for &(kf, fi) in &map.points[p].obs {
+                if cam_map[kf] == usize::MAX {
+                    cam_map[kf] = cams.len();
+                    cams.push(kf);
+                    cam_fixed.push(kf < start || kf == 0);
+                }
+                obs.push(Observation { cam: cam_map[kf], point: pid_map[p], uv: map.kfs[kf].feats.points[fi] });
+            }
+        }
+        if obs.is_empty() {
+            return;
+        }
+        let mut prob = Problem {
+            fx: k.fx,
+            fy: k.fy,
+            cx: k.cx,
+            cy: k.cy,
+            cams: cams.iter().map(|&c| map.kfs[c].cam_from_world).collect(),
+            cam_fixed,
+            points: pids.iter().map(|&p| map.points[p].pos).collect(),
+            point_fixed: vec![false; pids.len()],
+            obs,
+        };
+        prob.solve(&BaConfig { iterations: if full { 20 } else { 6 }, huber_px: self.cfg.inlier_px, lambda: 1e-3 });
+        for (i, &c) in cams.iter().enumerate() {
+            map.kfs[c].cam_from_world = prob.cams[i];
+        }
+        for (i, &p) in pids.iter().enumerate() {
+            map.points[p].pos = prob.points[i];
+        }
+        // Remove outlier observations; points with too few left become bad.
+        for &p in &pids {
+            let pos = map.points[p].pos;
+            let obs = std::mem::take(&mut map.points[p].obs);
+            let mut keep = vec![];
+            for (kf, fi) in obs {
+                let uv = map.kfs[kf].feats.points[fi];
+                let good = k.project(&(map.kfs[kf].cam_from_world * pos)).map(|q| (q - uv).norm() < thr).unwrap_or(false);
+                if good {
+                    keep.push((kf, fi));
+                } else {
+                    map.kfs[kf].point_of[fi] = None;
+                }
+            }
+            if keep.len() < 2 {
+                for &(kf, fi) in &keep {
+                    map.kfs[kf].point_of[fi] = None;
+                }
+                map.points[p].bad = true;
+            }
+            map.points[p].obs = keep;
+        }
+        self.stats.ba_runs += 1;
+    }
+}
