@@ -172,3 +172,12 @@ fn doctor_finds_the_provisioned_runtime() {
         assert!(v["onnxruntime"]["error"].as_str().unwrap().contains("/nonexistent/libort.so"), "{v}");
     }
 }
+
+#[test]
+fn error_chains_do_not_repeat_themselves() {
+    let o = run(&["validate", "/nonexistent/layout.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.matches("No such file").count(), 1, "{e}");
+    assert!(e.contains("/nonexistent/layout.json"), "{e}");
+}
