@@ -19,7 +19,7 @@ mod solve;
 mod synth;
 mod validate;
 
-pub mod input;
+
 
 /// roomscribe: room video / RGB-D / point cloud in, structured 3D layout out.
 #[derive(Debug, Parser)]
