@@ -498,7 +498,9 @@ impl Placer<'_> {
         }
     }
 
-    /// A tv cabinet (and a tv hung above it) on the face across from `o`.
+    /// A tv cabinet (and usually a tv hung above it) on the face across
+    /// from `o`; cabinet spots where the tv cannot hang (a window above)
+    /// are given up for the next spot.
     fn tv_facing(&mut self, room: &RoomGeom, o: &Obb) -> Option<usize> {
         let n = [-o.yaw.sin(), o.yaw.cos()];
         let front = rel(o, 0.0, o.h[1]);
@@ -511,23 +513,41 @@ impl Placer<'_> {
         if f.len < size[0] + 0.06 {
             return None;
         }
-        let mut cab = None;
-        for k in 0..6 {
-            let uu = (u + (k as f64) * 0.15 * if k % 2 == 0 { 1.0 } else { -1.0 })
-                .clamp(size[0] / 2.0 + 0.03, f.len - size[0] / 2.0 - 0.03);
-            cab = self.put(room, ObjectClass::TvCabinet, f.at(uu, WALL_GAP + size[1] / 2.0), size, f.yaw(), None);
-            if cab.is_some() {
-                break;
+        let want_tv = self.chance(0.85);
+        const SPOTS: usize = 8;
+        let mut kept = None;
+        for k in 0..SPOTS {
+            let shift = 0.2 * k.div_ceil(2) as f64 * if k % 2 == 0 { 1.0 } else { -1.0 };
+            let uu = (u + shift).clamp(size[0] / 2.0 + 0.03, f.len - size[0] / 2.0 - 0.03);
+            let mark = self.placed.len();
+            let Some(cab) = self.put(room, ObjectClass::TvCabinet, f.at(uu, WALL_GAP + size[1] / 2.0), size, f.yaw(), None)
+            else {
+                continue;
+            };
+            if !want_tv || self.tv_above(room, cab) {
+                return Some(cab);
+            }
+            if k + 1 == SPOTS {
+                kept = Some(cab);
+            } else {
+                self.placed.truncate(mark);
             }
         }
-        let cab = cab?;
-        if self.chance(0.85) {
-            let c = self.obb(cab);
-            let tv = self.size(&ObjectClass::Tv);
-            let z0 = c.z1 + range(self.rng, 0.1, 0.35);
-            self.hang(room, ObjectClass::Tv, tv, z0, Some(c.c));
+        kept
+    }
+
+    /// Hangs a tv on the wall above a cabinet, trying smaller screens.
+    fn tv_above(&mut self, room: &RoomGeom, cab: usize) -> bool {
+        let c = self.obb(cab);
+        let mut tv = self.size(&ObjectClass::Tv);
+        for _ in 0..3 {
+            let z0 = c.z1 + range(self.rng, 0.1, 0.3);
+            if self.hang(room, ObjectClass::Tv, tv, z0, Some(c.c)).is_some() {
+                return true;
+            }
+            tv = [tv[0] * 0.8, tv[1], (tv[2] - 0.03) * 0.8 + 0.03];
         }
-        Some(cab)
+        false
     }
 
     /// A carpet between two boxes facing each other (sofa and tv cabinet).
@@ -593,8 +613,12 @@ impl Placer<'_> {
 
     /// Something beside an anchor along its wall (nightstands, side tables).
     fn beside(&mut self, room: &RoomGeom, anchor: usize, class: ObjectClass, side: f64) -> Option<usize> {
-        let o = self.obb(anchor);
         let size = self.size(&class);
+        self.beside_sized(room, anchor, class, side, size)
+    }
+
+    fn beside_sized(&mut self, room: &RoomGeom, anchor: usize, class: ObjectClass, side: f64, size: [f64; 3]) -> Option<usize> {
+        let o = self.obb(anchor);
         let gap = range(self.rng, 0.03, 0.1);
         // Back flush with the anchor's back (both against the wall).
         let c = rel(&o, side * (o.h[0] + gap + size[0] / 2.0), -o.h[1] + size[1] / 2.0);
@@ -621,13 +645,16 @@ impl Placer<'_> {
         if self.rng.random_bool(0.3) {
             bed[0] = range(self.rng, 0.9, 1.2);
         }
+        let single = [range(self.rng, 0.9, 1.0), range(self.rng, 1.9, 2.0), bed[2]];
         let placed = self
             .against(room, &ObjectClass::Bed, bed, &|f| f.len >= bed[0] + 1.1)
-            .or_else(|| self.against(room, &ObjectClass::Bed, bed, &|_| true));
+            .or_else(|| self.against(room, &ObjectClass::Bed, bed, &|_| true))
+            .or_else(|| self.against(room, &ObjectClass::Bed, single, &|_| true));
         if let Some((b, _, _)) = placed {
             for side in [-1.0, 1.0] {
-                if self.chance(0.85) {
-                    self.beside(room, b, ObjectClass::Nightstand, side);
+                if self.chance(0.85) && self.beside(room, b, ObjectClass::Nightstand, side).is_none() {
+                    // A narrow one may still fit.
+                    self.beside_sized(room, b, ObjectClass::Nightstand, side, [0.35, 0.33, 0.5]);
                 }
             }
             if self.chance(0.45) {
@@ -692,7 +719,11 @@ impl Placer<'_> {
                 self.put(room, ObjectClass::Chair, c, size, so.yaw - side * FRAC_PI_2, None);
             }
         } else if self.chance(0.8) {
-            self.along_wall(room, ObjectClass::TvCabinet);
+            if let Some(c) = self.along_wall(room, ObjectClass::TvCabinet) {
+                if self.chance(0.85) {
+                    self.tv_above(room, c);
+                }
+            }
         }
         if room.area > 22.0 && self.chance(0.5) {
             self.dining_set(room);
@@ -712,19 +743,22 @@ impl Placer<'_> {
     }
 
     fn kitchen(&mut self, room: &RoomGeom, plan: &Plan) {
-        // A counter run along one face: cupboards, a sink, a stove.
-        let faces: Vec<usize> = (0..room.faces.len()).filter(|&i| room.faces[i].len >= 1.8).collect();
-        if !faces.is_empty() {
-            let f = room.faces[faces[self.rng.random_range(0..faces.len())]];
-            let (h, d) = (range(self.rng, 0.86, 0.92), range(self.rng, 0.56, 0.62));
+        // A counter run along one face: cupboards, a sink, a stove; a face
+        // where fewer than two modules fit is given up for another.
+        let mut faces: Vec<usize> = (0..room.faces.len()).filter(|&i| room.faces[i].len >= 1.8).collect();
+        let (h, d) = (range(self.rng, 0.86, 0.92), range(self.rng, 0.56, 0.62));
+        let mut cupboards = Vec::new();
+        while !faces.is_empty() {
+            let f = room.faces[faces.swap_remove(self.rng.random_range(0..faces.len()))];
             let mut modules = vec![ObjectClass::Sink, ObjectClass::Stove, ObjectClass::Cupboard, ObjectClass::Cupboard];
             if self.rng.random_bool(0.5) {
                 modules.push(ObjectClass::Cupboard);
             }
             let shift = self.rng.random_range(0..modules.len());
             modules.rotate_left(shift);
+            let mark = self.placed.len();
             let mut u = range(self.rng, 0.03, 0.4);
-            let mut cupboards = Vec::new();
+            cupboards.clear();
             for m in modules {
                 let w = self.size(&m)[0];
                 if u + w + 0.03 > f.len {
@@ -738,23 +772,28 @@ impl Placer<'_> {
                 }
                 u += w + 0.03;
             }
-            let upper = self.chance(0.5);
-            for &c in &cupboards {
-                let o = self.obb(c);
-                if upper && self.rng.random_bool(0.8) {
-                    let size = [o.h[0] * 2.0, range(self.rng, 0.3, 0.35), range(self.rng, 0.6, 0.72)];
-                    let z0 = range(self.rng, 1.45, 1.6);
-                    self.hang(room, ObjectClass::WallCabinet, size, z0, Some(rel(&o, 0.0, -o.h[1])));
-                }
+            if self.placed.len() >= mark + 2 {
+                break;
             }
-            if let Some(&c) = cupboards.first() {
-                if self.chance(0.4) {
-                    let o = self.obb(c);
-                    let size = self.size(&ObjectClass::MicroWaveOven);
-                    if size[0] < 2.0 * o.h[0] {
-                        let at = rel(&o, 0.0, -o.h[1] + 0.03 + size[1] / 2.0);
-                        self.put(room, ObjectClass::MicroWaveOven, at, size, o.yaw, Some(o.z1));
-                    }
+            self.placed.truncate(mark);
+            cupboards.clear();
+        }
+        let upper = self.chance(0.5);
+        for &c in &cupboards {
+            let o = self.obb(c);
+            if upper && self.rng.random_bool(0.8) {
+                let size = [o.h[0] * 2.0, range(self.rng, 0.3, 0.35), range(self.rng, 0.6, 0.72)];
+                let z0 = range(self.rng, 1.45, 1.6);
+                self.hang(room, ObjectClass::WallCabinet, size, z0, Some(rel(&o, 0.0, -o.h[1])));
+            }
+        }
+        if let Some(&c) = cupboards.first() {
+            if self.chance(0.4) {
+                let o = self.obb(c);
+                let size = self.size(&ObjectClass::MicroWaveOven);
+                if size[0] < 2.0 * o.h[0] {
+                    let at = rel(&o, 0.0, -o.h[1] + 0.03 + size[1] / 2.0);
+                    self.put(room, ObjectClass::MicroWaveOven, at, size, o.yaw, Some(o.z1));
                 }
             }
         }

@@ -26,6 +26,9 @@ const OPENING_GAP: f64 = 0.3;
 const LINTEL_MIN: f64 = 0.15;
 /// Sill height range of small, high bathroom windows (m).
 const BATHROOM_SILL: (f64, f64) = (1.0, 1.2);
+/// How far open door leaves stand (radians): 57-90 degrees, so a leaf
+/// never swings back into the wall beside its hinge.
+const DOOR_OPEN_ANGLE: (f64, f64) = (1.0, std::f64::consts::FRAC_PI_2);
 /// Grid of apartment split positions (m).
 const CUT_GRID: f64 = 0.05;
 /// Shortest wall segment a plan may have (m); shorter junction offsets are
@@ -443,7 +446,7 @@ fn door_leaf(rng: &mut ChaCha8Rng, into_left: Option<bool>) -> Leaf {
         Leaf::Open {
             to_left: into_left.unwrap_or_else(|| rng.random_bool(0.5)),
             hinge_low: rng.random_bool(0.5),
-            angle: rng.random_range(1.0..1.75),
+            angle: rng.random_range(DOOR_OPEN_ANGLE.0..DOOR_OPEN_ANGLE.1),
         }
     }
 }
