@@ -45,15 +45,16 @@ fn lidar_scan_points_lie_on_world_surfaces() {
         let cloud = c.scan(&traj, &ScanConfig { target_points: 5000, ..ScanConfig::default() }, seed);
         assert_eq!(cloud.len(), 5000);
         let bound = SensorModel::for_profile(NoiseProfile::Lidar).noise_bound() + 1e-3;
-        let mut within_1cm = 0;
+        let mut within_2cm = 0;
         for p in &cloud.points {
             let d = c.bvh.distance_to_surface(*p, 1.0).expect("scan point far from every surface");
             assert!(d <= bound, "seed {seed}: point {p:?} is {d} m from the nearest surface (bound {bound} m)");
-            if d < 0.01 {
-                within_1cm += 1;
+            if d < 0.02 {
+                within_2cm += 1;
             }
         }
-        assert!(within_1cm > 4000, "seed {seed}: only {within_1cm} of 5000 points within 1 cm");
+        // Depth noise sigma is 2 mm + 1.2 mm/m^2 r^2 (about 1.3 cm at 3 m).
+        assert!(within_2cm > 4250, "seed {seed}: only {within_2cm} of 5000 points within 2 cm");
     }
 }
 
