@@ -835,6 +835,16 @@ impl Placer<'_> {
             if self.chance(0.9) {
                 self.in_front(room, d, ObjectClass::Chair, 0.08, PI);
             }
+            if self.chance(0.5) {
+                // A monitor standing at the back of the desk top.
+                let o = self.obb(d);
+                let size = [range(self.rng, 0.45, 0.62), range(self.rng, 0.15, 0.22), range(self.rng, 0.35, 0.48)];
+                if size[0] < 2.0 * o.h[0] - 0.1 {
+                    let x = range(self.rng, -o.h[0] + size[0] / 2.0 + 0.05, o.h[0] - size[0] / 2.0 - 0.05);
+                    let at = rel(&o, x, -o.h[1] + 0.05 + size[1] / 2.0);
+                    self.put(room, ObjectClass::Computer, at, size, o.yaw, Some(o.z1));
+                }
+            }
         }
     }
 
