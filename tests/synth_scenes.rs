@@ -209,14 +209,14 @@ fn object_parts_stay_inside_their_boxes() {
                 for v in &m.vertices {
                     let r = [f64::from(v[0]) - o.center[0], f64::from(v[1]) - o.center[1], f64::from(v[2]) - o.center[2]];
                     let local = [cs * r[0] + sn * r[1], -sn * r[0] + cs * r[1], r[2]];
-                    for k in 0..3 {
+                    for (k, (x, s)) in local.iter().zip(o.size).enumerate() {
                         assert!(
-                            local[k].abs() <= o.size[k] / 2.0 + 1e-3,
+                            x.abs() <= s / 2.0 + 1e-3,
                             "seed {seed}: a part of bbox_{} ({}) sticks out along axis {k}: {:.4} > {:.4}",
                             o.id,
                             o.class,
-                            local[k].abs(),
-                            o.size[k] / 2.0
+                            x.abs(),
+                            s / 2.0
                         );
                     }
                 }

@@ -407,10 +407,15 @@ impl Placer<'_> {
             return None;
         }
         if let Some(p) = near {
-            let f = segs.iter().map(|&i| room.segs[i]).find(|f| {
-                let u = f.u_of(p);
-                (0.0..1.5).contains(&f.off_of(p)) && u > size[0] / 2.0 && u < f.len - size[0] / 2.0
-            })?;
+            // The wall right behind `near` (the nearest one whose span holds the item).
+            let f = segs
+                .iter()
+                .map(|&i| room.segs[i])
+                .filter(|f| {
+                    let u = f.u_of(p);
+                    (-0.05..1.5).contains(&f.off_of(p)) && u > size[0] / 2.0 && u < f.len - size[0] / 2.0
+                })
+                .min_by(|a, b| a.off_of(p).total_cmp(&b.off_of(p)))?;
             let u = f.u_of(p);
             return self.put(room, class, f.at(u, HANG_GAP + size[1] / 2.0), size, f.yaw(), Some(z0));
         }
