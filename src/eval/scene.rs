@@ -21,7 +21,8 @@ pub struct EvalScene {
     pub walls: Vec<Wall>,
     pub openings: Vec<Opening>,
     /// Objects whose class maps to a benchmark class; others are dropped,
-    /// as SpatialLM's evaluation drops unmapped classes.
+    /// as SpatialLM's evaluation drops unmapped classes. Class names outside
+    /// the 59-class vocabulary are looked up as benchmark or NYU40 names.
     pub objects: Vec<ClassedBox>,
 }
 
@@ -35,8 +36,14 @@ impl EvalScene {
                 .objects
                 .iter()
                 .filter_map(|o| {
+                    let class = match &o.class {
+                        // Names outside the 59-class vocabulary may still be
+                        // benchmark or NYU40 names (ScanNet-derived files).
+                        ObjectClass::Other(name) => benchmark_class_of(name)?,
+                        known => known.benchmark()?,
+                    };
                     Some(ClassedBox {
-                        class: o.class.benchmark()?,
+                        class,
                         bbox: YawBox { center: o.center, size: o.size, yaw: o.yaw },
                     })
                 })
