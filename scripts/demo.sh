@@ -10,7 +10,7 @@ set -euo pipefail
 BIN="${1:-target/release/roomscribe}"
 OUT="${2:-out/demo}"
 IN="fixtures/video"
-RAW="fixtures/spatiallm/quirks.txt"
+RAW="fixtures/spatiallm/raw_model_output.txt"
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
@@ -26,7 +26,7 @@ step "2. Reconstruction: $IN/video.mp4 -> $OUT/recon/"
 step "3. Against the ground truth"
 "$BIN" eval traj --est "$OUT/recon/trajectory.txt" --gt "$IN/trajectory.txt" --align sim3
 
-step "4. Solving raw model output ($RAW: off-angle walls, gaps, malformed lines)"
+step "4. Solving raw model output ($RAW: walls off-angle with gaps and a duplicate, a door off its wall, a sunk sofa, a floating chandelier)"
 "$BIN" validate "$RAW" || true
 "$BIN" solve "$RAW" -o "$OUT/solved.json" --report "$OUT/solve_report.json"
 "$BIN" validate "$OUT/solved.json"
