@@ -1,26 +1,125 @@
-use super::{not_built, Ctx, Outcome};
+//! `roomscribe eval layout|traj|cloud`: thin wrappers over `crate::eval`.
+//! `--json` prints the machine-readable report on stdout; the human table
+//! goes to stderr.
+
+use super::{print_json, Ctx, Outcome};
+use crate::eval::{self, Alignment, LayoutMetricConfig, TrajConfig};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Layout and object F1.
-    Layout(Pair),
-    /// Trajectory ATE / RPE.
-    Traj(Pair),
-    /// Cloud accuracy / completeness.
-    Cloud(Pair),
+    /// Layout and object F1 at IoU 0.25 / 0.5 (files or folders of matching names).
+    Layout(LayoutArgs),
+    /// Trajectory ATE / RPE (TUM files, or folders of matching names).
+    Traj(TrajArgs),
+    /// Cloud accuracy / completeness / Chamfer / F-score (PLY files or folders).
+    Cloud(CloudArgs),
 }
 
 #[derive(Debug, clap::Args)]
-pub struct Pair {
+pub struct LayoutArgs {
+    /// Predicted layout (.json / .txt) or a folder of them.
     #[arg(long)]
     pub pred: PathBuf,
+    /// Ground truth: layout (.json / .txt), ScanNet-style box list (.json), or a folder.
     #[arg(long)]
     pub gt: PathBuf,
+    /// Print the JSON report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Reproduce SpatialLM's published script exactly (signed plane offset,
+    /// box z-extent [cz-h, cz], IoU rounded to 5 decimals).
+    #[arg(long)]
+    pub spatiallm_compat: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrajArgs {
+    /// Estimated trajectory (TUM) or a folder of them.
+    #[arg(long)]
+    pub est: PathBuf,
+    /// Ground-truth trajectory (TUM) or a folder of them.
+    #[arg(long)]
+    pub gt: PathBuf,
+    /// Alignment before scoring.
+    #[arg(long, value_enum, default_value = "se3")]
+    pub align: AlignArg,
+    /// Largest timestamp difference for association, seconds.
+    #[arg(long, default_value_t = 0.02)]
+    pub max_dt: f64,
+    /// RPE step in matched frames.
+    #[arg(long, default_value_t = 1)]
+    pub rpe_delta: usize,
+    /// RPE step in metres of ground-truth path (instead of frames).
+    #[arg(long, conflicts_with = "rpe_delta")]
+    pub rpe_delta_m: Option<f64>,
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(_c: Command, _ctx: Ctx) -> anyhow::Result<Outcome> {
-    Err(not_built("evaluation"))
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AlignArg {
+    Se3,
+    Sim3,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CloudArgs {
+    /// Predicted cloud (.ply) or a folder of them.
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// Reference cloud (.ply) or a folder of them.
+    #[arg(long)]
+    pub gt: PathBuf,
+    /// F-score distance, metres.
+    #[arg(long, default_value_t = eval::cloud::DEFAULT_TAU)]
+    pub tau: f64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(c: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
+    match c {
+        Command::Layout(a) => layout(a, ctx),
+        Command::Traj(a) => traj(a, ctx),
+        Command::Cloud(a) => cloud(a, ctx),
+    }
+}
+
+fn layout(a: LayoutArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let cfg = LayoutMetricConfig { spatiallm_compat: a.spatiallm_compat, ..Default::default() };
+    let report = eval::layout_report::evaluate_layout_paths(&a.pred, &a.gt, &cfg)?;
+    ctx.note(format!(
+        "{} scene(s){}\n{}",
+        report.scenes.len(),
+        if a.spatiallm_compat { ", SpatialLM-compatible mode" } else { "" },
+        report.to_markdown()
+    ));
+    if a.json {
+        print_json(&report.to_json())?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn traj(a: TrajArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let align = match a.align {
+        AlignArg::Se3 => Alignment::Se3,
+        AlignArg::Sim3 => Alignment::Sim3,
+    };
+    let cfg = TrajConfig { align, max_dt: a.max_dt, rpe_delta: a.rpe_delta, rpe_delta_m: a.rpe_delta_m };
+    let out = eval::traj::evaluate_trajectory_paths(&a.est, &a.gt, &cfg)?;
+    ctx.note(out.to_markdown());
+    if a.json {
+        print_json(&out.to_json())?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn cloud(a: CloudArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let out = eval::cloud::evaluate_cloud_paths(&a.pred, &a.gt, a.tau)?;
+    ctx.note(out.to_markdown());
+    if a.json {
+        print_json(&out.to_json())?;
+    }
+    Ok(Outcome::Success)
 }

@@ -19,7 +19,7 @@ mod solve;
 mod synth;
 mod validate;
 
-pub mod input;
+
 
 /// roomscribe: room video / RGB-D / point cloud in, structured 3D layout out.
 #[derive(Debug, Parser)]
@@ -124,10 +124,28 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The whole chain of an error on one line, `outer: inner: ...`, leaving
+/// out a cause whose text the message already holds (many error variants
+/// print their source themselves).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
 }
 
 fn dispatch(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {

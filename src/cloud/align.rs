@@ -84,6 +84,9 @@ pub struct AlignReport {
     pub floor_normal_in_input: [f64; 3],
     /// Horizontal planes found (floor candidates and others).
     pub horizontal_planes: usize,
+    /// Height of the highest other large horizontal plane above the floor
+    /// (the ceiling, when the scan has one), in input units.
+    pub ceiling_above_floor: Option<f64>,
     /// Angle the gravity step rotated by (radians).
     pub tilt: f64,
     /// Yaw applied about +z after levelling (radians, in (−π/4, π/4]).
@@ -136,7 +139,7 @@ pub fn align_to_gravity(cloud: &PointCloud, cfg: &AlignConfig) -> Result<Alignme
         .map(|(p, _)| to_p(p))
         .collect();
     let estimator = PlaneEstimator::near_axis(up, cfg.max_floor_tilt);
-    let mut planes = Vec::new(); // (plane, inliers, height along up)
+    let mut planes = Vec::new(); // (plane, inliers, height along up, inlier centroid)
     for k in 0..cfg.max_planes {
         let rc = RansacConfig {
             threshold: cfg.plane_threshold,
@@ -147,8 +150,10 @@ pub fn align_to_gravity(cloud: &PointCloud, cfg: &AlignConfig) -> Result<Alignme
         };
         let Ok(fit) = ransac(&estimator, &remaining, &rc) else { break };
         let plane = fit.model.oriented_toward(&up);
-        let height = fit.inliers.iter().map(|&i| remaining[i].coords.dot(&up)).sum::<f64>() / fit.inliers.len() as f64;
-        planes.push((plane, fit.inliers.len(), height));
+        let centroid = Point3::from(
+            fit.inliers.iter().fold(Vector3::zeros(), |s, &i| s + remaining[i].coords) / fit.inliers.len() as f64,
+        );
+        planes.push((plane, fit.inliers.len(), centroid.coords.dot(&up), centroid));
         let mut is_inlier = vec![false; remaining.len()];
         for &i in &fit.inliers {
             is_inlier[i] = true;
@@ -172,7 +177,14 @@ pub fn align_to_gravity(cloud: &PointCloud, cfg: &AlignConfig) -> Result<Alignme
         .min_by(|a, b| a.2.total_cmp(&b.2))
         .copied()
         .ok_or_else(|| CloudError::NoFloor("no large horizontal plane".into()))?;
-    let (floor_plane, floor_inliers, _) = floor;
+    let (floor_plane, floor_inliers, floor_height, _) = floor;
+    // Ceiling: the highest other large horizontal plane (for scale
+    // heuristics), its distance measured along the floor normal.
+    let ceiling_above_floor = planes
+        .iter()
+        .filter(|p| p.1 as f64 >= cfg.floor_size_ratio * largest as f64 && p.2 > floor_height)
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|p| floor_plane.signed_distance(&p.3));
     let n = floor_plane.normal;
 
     // 2. Level: floor normal to +z.
@@ -210,12 +222,24 @@ pub fn align_to_gravity(cloud: &PointCloud, cfg: &AlignConfig) -> Result<Alignme
             working_points: work.len(),
             floor_normal_in_input: [n.x, n.y, n.z],
             horizontal_planes: planes.len(),
+            ceiling_above_floor,
             tilt,
             yaw,
             wall_points,
             manhattan_support,
         },
     })
+}
+
+/// A typical residential floor-to-ceiling height (metres; 2.4–2.7 m is common).
+pub const NOMINAL_CEILING_HEIGHT: f64 = 2.5;
+
+/// Metric-scale heuristic for clouds of unknown scale (monocular
+/// reconstructions): the factor that makes the measured floor-to-ceiling
+/// distance equal `nominal_ceiling` metres. `None` without a ceiling.
+pub fn scale_from_ceiling(report: &AlignReport, nominal_ceiling: f64) -> Option<f64> {
+    let h = report.ceiling_above_floor?;
+    (h.is_finite() && h > 0.0 && nominal_ceiling.is_finite() && nominal_ceiling > 0.0).then(|| nominal_ceiling / h)
 }
 
 /// The dominant wall direction modulo 90° from `(angle, weight)` pairs:
@@ -304,6 +328,9 @@ mod tests {
         let ceiling_pt = total * Point3::new(2.5, 2.0, 2.6);
         assert!((ceiling_pt.z - 2.6).abs() < 0.02);
         assert!(a.report.floor_inliers > 1000 && a.report.manhattan_support > 0.5, "{:?}", a.report);
+        let ceiling = a.report.ceiling_above_floor.unwrap();
+        assert!((ceiling - 2.6).abs() < 0.02, "{:?}", a.report);
+        assert!((scale_from_ceiling(&a.report, 2.6).unwrap() - 1.0).abs() < 0.01);
         if pre.angle() == 0.0 {
             assert!((a.report.tilt.to_degrees() - tilt_deg).abs() < 0.5, "{:?}", a.report);
         }

@@ -13,7 +13,7 @@ pub mod ply;
 pub mod sample;
 pub mod voxel;
 
-pub use align::{align_to_gravity, AlignConfig, AlignReport, Alignment};
+pub use align::{align_to_gravity, scale_from_ceiling, AlignConfig, AlignReport, Alignment};
 pub use filter::{radius_outlier_removal, remove_floaters, statistical_outlier_removal, FilterReport};
 pub use knn::{KnnIndex, Neighbor, Neighborhoods};
 pub use normals::{estimate_normals, NormalConfig, NormalOrientation};

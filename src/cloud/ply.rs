@@ -583,7 +583,9 @@ fn read_binary_body(body: &[u8], header: &Header, name: &str, big: bool) -> Resu
         }
     }
     let trailing = body.get(pos..).unwrap_or(&[]);
-    if trailing.iter().any(|b| !b.is_ascii_whitespace() && *b != 0) {
+    // A final line break some writers append is fine; anything else means the
+    // header's counts do not describe the data.
+    if trailing.len() > MAX_BINARY_TRAILER || trailing.iter().any(|b| !matches!(b, b'\n' | b'\r' | b' ')) {
         return Err(PlyError::TrailingData {
             name: name.to_string(),
             position: format!("byte {}", start + pos),
@@ -593,6 +595,9 @@ fn read_binary_body(body: &[u8], header: &Header, name: &str, big: bool) -> Resu
     let sink = sink.unwrap_or_else(|| Sink::new(&plan, 0));
     Ok(sink.finish(skipped_faces))
 }
+
+/// Bytes of line-break padding tolerated after the binary data.
+const MAX_BINARY_TRAILER: usize = 2;
 
 type Slot = (usize, Scalar);
 

@@ -16,3 +16,14 @@ pub mod render;
 pub mod video;
 pub mod capture;
 pub mod dataset;
+pub mod scene;
+pub mod stats;
+mod error;
+mod furnish;
+mod plan;
+mod primitives;
+mod shapes;
+mod structure;
+
+pub use error::SynthError;
+pub use scene::{generate, Room, RoomKind, Scene, SceneConfig, SceneKind};

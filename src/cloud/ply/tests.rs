@@ -387,6 +387,14 @@ fn corruption_wrong_value_counts() {
     let values = [1.0f32, 2.0, 3.0, 4.0].map(V::F32);
     let e = err(&binary_file("element vertex 1\nproperty float x\nproperty float y\nproperty float z\n", &values, false));
     assert!(e.contains("unexpected data after the last declared record (4 bytes)"), "{e}");
+    // Zero padding looks like extra records: rejected. A trailing newline is fine.
+    let header = "element vertex 1\nproperty float x\nproperty float y\nproperty float z\n";
+    let mut zeros = binary_file(header, &[V::F32(0.0); 3], false);
+    zeros.extend([0u8; 12]);
+    assert!(err(&zeros).contains("(12 bytes)"));
+    let mut newline = binary_file(header, &[V::F32(0.0); 3], false);
+    newline.push(b'\n');
+    assert_eq!(read_ply_bytes(&newline, "nl.ply").unwrap().cloud.len(), 1);
     let e = err(
         b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\n\
           element face 1\nproperty list uchar int v\nend_header\n0 0 0\n3 1 2\n",

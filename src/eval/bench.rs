@@ -1,0 +1,608 @@
+//! The benchmark runner: a manifest (`eval/benchmarks/*.toml`) names the
+//! cases (a ground-truth folder, or a range of synthetic seeds), the stage
+//! that produces predictions, and the metrics; [`run_benchmark`] runs the
+//! stage over every case, scores the results and returns a [`BenchReport`]
+//! that renders as markdown and JSON (`eval/results/<name>.md|.json`).
+//!
+//! Stages are pluggable: anything implementing [`Stage`] can be benchmarked.
+//! This module ships `none` (score predictions already on disk) and
+//! `oracle` (predict the ground truth: a harness self-check, every score is
+//! perfect); the pipeline registers its own stages through the CLI layer.
+
+use super::files::Batch;
+use super::layout_report::{evaluate_layouts, LayoutReport};
+use super::scene::{read_scene, EvalScene};
+use super::traj::{evaluate_trajectory, Alignment, TrajConfig, TrajReport};
+use super::{cloud, EvalError, LayoutMetricConfig};
+use crate::cloud::PointCloud;
+use crate::layout::Layout;
+use crate::trajectory::Trajectory;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// First synthetic seed reserved for evaluation: training data must never
+/// use seeds at or above it (the dataset writer refuses them by default).
+pub const EVAL_SEED_START: u64 = crate::synth::dataset::EVAL_SEED_START;
+
+/// Which metric families a benchmark computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    Layout,
+    Traj,
+    Cloud,
+}
+
+/// Ground-truth or prediction folders, one per metric family; files inside
+/// match cases by name (stem).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Folders {
+    /// Layouts (`.json`, `.txt`) or box lists (`.json`).
+    pub layout: Option<PathBuf>,
+    /// TUM trajectories (`.txt`, `.tum`).
+    pub trajectory: Option<PathBuf>,
+    /// Point clouds (`.ply`).
+    pub cloud: Option<PathBuf>,
+}
+
+/// Synthetic cases: seeds `start..end` of the scene generator.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticCases {
+    /// `[start, end)`; both at or above [`EVAL_SEED_START`].
+    pub seeds: [u64; 2],
+}
+
+/// Trajectory settings of a manifest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajSettings {
+    /// `"se3"` (default) or `"sim3"`.
+    #[serde(default)]
+    pub align: Option<String>,
+    /// Seconds (default 0.02).
+    #[serde(default)]
+    pub max_dt: Option<f64>,
+    /// RPE step in frames (default 1).
+    #[serde(default)]
+    pub rpe_delta: Option<usize>,
+    /// RPE step in metres of ground-truth path (instead of frames).
+    #[serde(default)]
+    pub rpe_delta_m: Option<f64>,
+}
+
+/// A benchmark manifest, as read from TOML. Paths are relative to the
+/// manifest's folder.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Names the result files (`eval/results/<name>.md`); letters, digits,
+    /// `-`, `_`, `.`.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The stage producing predictions (`none`, `oracle`, or one the caller
+    /// registers).
+    pub stage: String,
+    /// Metric families to compute.
+    pub metrics: Vec<Metric>,
+    /// Score layouts the way SpatialLM's published script does.
+    #[serde(default)]
+    pub spatiallm_compat: bool,
+    /// Input folder handed to the stage (one file or folder per case, by name).
+    #[serde(default)]
+    pub inputs: Option<PathBuf>,
+    #[serde(default)]
+    pub ground_truth: Folders,
+    /// Predictions on disk, for the `none` stage.
+    #[serde(default)]
+    pub predictions: Folders,
+    #[serde(default)]
+    pub synthetic: Option<SyntheticCases>,
+    #[serde(default)]
+    pub traj: Option<TrajSettings>,
+    /// Cloud F-score distance, metres (default 0.05).
+    #[serde(default)]
+    pub cloud_tau: Option<f64>,
+    /// Stage-specific settings, passed through untouched.
+    #[serde(default)]
+    pub stage_options: Option<toml::Table>,
+}
+
+impl Manifest {
+    /// Parses manifest text; `path` is used in messages and to resolve
+    /// relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, EvalError> {
+        let p = path.display().to_string();
+        let err = |message: String| EvalError::Manifest { path: p.clone(), message };
+        let mut m: Manifest = toml::from_str(text).map_err(|e| err(e.to_string().trim_end().to_string()))?;
+        if m.name.is_empty() || !m.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(err(format!("name {:?} must be non-empty and use only letters, digits, '-', '_' and '.'", m.name)));
+        }
+        if m.metrics.is_empty() {
+            return Err(err("metrics is empty (choose from \"layout\", \"traj\", \"cloud\")".into()));
+        }
+        if let Some(s) = &m.synthetic {
+            let [start, end] = s.seeds;
+            if start >= end {
+                return Err(err(format!("synthetic.seeds [{start}, {end}] is an empty range")));
+            }
+            if start < EVAL_SEED_START {
+                return Err(err(format!(
+                    "synthetic.seeds start at {start}, below {EVAL_SEED_START}: benchmarks use the evaluation seed range only (training uses seeds below it)"
+                )));
+            }
+            if m.metrics.iter().any(|x| *x != Metric::Layout) {
+                return Err(err("synthetic benchmarks score layouts only (metrics = [\"layout\"])".into()));
+            }
+        } else if m.ground_truth.layout.is_none() && m.ground_truth.trajectory.is_none() && m.ground_truth.cloud.is_none() {
+            return Err(err("give [ground_truth] folders or a [synthetic] seed range".into()));
+        }
+        for metric in &m.metrics {
+            let has_gt = m.synthetic.is_some()
+                || match metric {
+                    Metric::Layout => m.ground_truth.layout.is_some(),
+                    Metric::Traj => m.ground_truth.trajectory.is_some(),
+                    Metric::Cloud => m.ground_truth.cloud.is_some(),
+                };
+            if !has_gt {
+                return Err(err(format!("metric {metric:?} needs a ground_truth folder for it")));
+            }
+        }
+        if let Some(t) = &m.traj {
+            if let Some(a) = &t.align {
+                if a != "se3" && a != "sim3" {
+                    return Err(err(format!("traj.align must be \"se3\" or \"sim3\", not {a:?}")));
+                }
+            }
+        }
+        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let resolve = |p: &mut Option<PathBuf>| {
+            if let Some(x) = p {
+                if x.is_relative() {
+                    *x = base.join(&*x);
+                }
+            }
+        };
+        for f in [&mut m.ground_truth, &mut m.predictions] {
+            resolve(&mut f.layout);
+            resolve(&mut f.trajectory);
+            resolve(&mut f.cloud);
+        }
+        resolve(&mut m.inputs);
+        Ok(m)
+    }
+
+    /// Reads a manifest file.
+    pub fn read(path: &Path) -> Result<Manifest, EvalError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.display().to_string(), source })?;
+        Manifest::parse(&text, path)
+    }
+
+    fn traj_config(&self) -> TrajConfig {
+        let mut c = TrajConfig::default();
+        if let Some(t) = &self.traj {
+            if t.align.as_deref() == Some("sim3") {
+                c.align = Alignment::Sim3;
+            }
+            if let Some(d) = t.max_dt {
+                c.max_dt = d;
+            }
+            if let Some(d) = t.rpe_delta {
+                c.rpe_delta = d;
+            }
+            c.rpe_delta_m = t.rpe_delta_m;
+        }
+        c
+    }
+}
+
+/// One case handed to a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// Case name (file stem, or `seed_<n>`).
+    pub name: String,
+    /// The case's input (`<inputs>/<name>.*` or `<inputs>/<name>/`), when the
+    /// manifest names an inputs folder and it exists.
+    pub input: Option<PathBuf>,
+    /// The synthetic seed, for synthetic cases.
+    pub seed: Option<u64>,
+}
+
+/// What a stage produced for one case; `None` where it produced nothing of
+/// that kind (scored as an empty prediction).
+#[derive(Debug, Clone, Default)]
+pub struct Prediction {
+    pub layout: Option<EvalScene>,
+    pub trajectory: Option<Trajectory>,
+    pub cloud: Option<PointCloud>,
+    /// Sub-stage timings the stage measured itself, seconds.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// Ground truth of one case.
+#[derive(Debug, Clone, Default)]
+pub struct Truth {
+    pub layout: Option<EvalScene>,
+    pub trajectory: Option<Trajectory>,
+    pub cloud: Option<PointCloud>,
+}
+
+/// A prediction-making step that can be benchmarked.
+pub trait Stage {
+    /// Name written in the report.
+    fn name(&self) -> String;
+    /// Predicts one case. `truth` is given for stages that need it (the
+    /// oracle); real stages must not look at it.
+    fn predict(&mut self, case: &Case, truth: &Truth) -> Result<Prediction, String>;
+}
+
+/// Scores predictions already on disk (`[predictions]` folders).
+pub struct ReadPredictions {
+    pub folders: Folders,
+}
+
+fn find_by_stem(dir: &Path, name: &str, extensions: &[&str]) -> Option<PathBuf> {
+    extensions.iter().map(|e| dir.join(format!("{name}.{e}"))).find(|p| p.is_file())
+}
+
+impl Stage for ReadPredictions {
+    fn name(&self) -> String {
+        "none".into()
+    }
+
+    fn predict(&mut self, case: &Case, truth: &Truth) -> Result<Prediction, String> {
+        // Only what this case has ground truth for is read.
+        let mut out = Prediction::default();
+        let missing = |what: &str, dir: &Path| format!("no predicted {what} for {} in {}", case.name, dir.display());
+        if let (Some(dir), Some(_)) = (&self.folders.layout, &truth.layout) {
+            let p = find_by_stem(dir, &case.name, &["json", "txt"]).ok_or_else(|| missing("layout", dir))?;
+            out.layout = Some(read_scene(&p).map_err(|e| e.to_string())?);
+        }
+        if let (Some(dir), Some(_)) = (&self.folders.trajectory, &truth.trajectory) {
+            let p = find_by_stem(dir, &case.name, &["txt", "tum"]).ok_or_else(|| missing("trajectory", dir))?;
+            out.trajectory = Some(Trajectory::read_tum(&p).map_err(|e| e.to_string())?);
+        }
+        if let (Some(dir), Some(_)) = (&self.folders.cloud, &truth.cloud) {
+            let p = find_by_stem(dir, &case.name, &["ply"]).ok_or_else(|| missing("cloud", dir))?;
+            out.cloud = Some(cloud::read_cloud(&p).map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    }
+}
+
+/// Predicts the ground truth itself: every score must come out perfect, so
+/// a benchmark run with it checks the data and the harness end to end.
+pub struct Oracle;
+
+impl Stage for Oracle {
+    fn name(&self) -> String {
+        "oracle".into()
+    }
+
+    fn predict(&mut self, _case: &Case, truth: &Truth) -> Result<Prediction, String> {
+        Ok(Prediction {
+            layout: truth.layout.clone(),
+            trajectory: truth.trajectory.clone(),
+            cloud: truth.cloud.clone(),
+            timings: Vec::new(),
+        })
+    }
+}
+
+/// The stages this module provides for a manifest's `stage` name; `None`
+/// for names the caller must provide.
+pub fn builtin_stage(manifest: &Manifest) -> Option<Box<dyn Stage>> {
+    match manifest.stage.as_str() {
+        "none" => Some(Box::new(ReadPredictions { folders: manifest.predictions.clone() })),
+        "oracle" => Some(Box::new(Oracle)),
+        _ => None,
+    }
+}
+
+/// Makes the ground-truth layout of a synthetic seed.
+pub type SceneSource<'a> = &'a dyn Fn(u64) -> Result<Layout, String>;
+
+/// A case that could not be predicted or read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub case: String,
+    pub error: String,
+}
+
+/// Everything a benchmark run measured.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub name: String,
+    pub description: Option<String>,
+    pub stage: String,
+    pub cases: usize,
+    pub seeds: Option<[u64; 2]>,
+    pub layout: Option<LayoutReport>,
+    pub traj: Option<Batch<TrajReport>>,
+    pub cloud: Option<Batch<cloud::CloudReport>>,
+    /// Cases the stage failed on (scored as empty predictions).
+    pub failures: Vec<Failure>,
+    /// Seconds: `"stage"` (wall time over all cases), sub-stage sums the
+    /// stage reported, `"ground_truth"`, `"scoring"`.
+    pub timings: BTreeMap<String, f64>,
+    /// roomscribe version and any others the caller adds (git commit, model).
+    pub versions: BTreeMap<String, String>,
+}
+
+fn case_names(m: &Manifest) -> Result<Vec<(String, Option<u64>)>, EvalError> {
+    if let Some(s) = &m.synthetic {
+        return Ok((s.seeds[0]..s.seeds[1]).map(|seed| (format!("seed_{seed}"), Some(seed))).collect());
+    }
+    // Cases are the stems found in any ground-truth folder of a requested
+    // metric; each metric scores the cases that have its ground truth.
+    let mut names = std::collections::BTreeSet::new();
+    for (dir, exts) in gt_folders(m) {
+        let rd = std::fs::read_dir(dir).map_err(|source| EvalError::Io { path: dir.display().to_string(), source })?;
+        for e in rd {
+            let p = e.map_err(|source| EvalError::Io { path: dir.display().to_string(), source })?.path();
+            let ext_ok =
+                p.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.iter().any(|x| x.eq_ignore_ascii_case(e)));
+            if p.is_file() && ext_ok {
+                if let Some(s) = p.file_stem() {
+                    names.insert(s.to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(EvalError::Pairing(format!("{}: the ground-truth folders hold no files", m.name)));
+    }
+    Ok(names.into_iter().map(|n| (n, None)).collect())
+}
+
+/// The ground-truth folders of the requested metrics with their extensions.
+fn gt_folders(m: &Manifest) -> Vec<(&Path, &'static [&'static str])> {
+    let mut out: Vec<(&Path, &'static [&'static str])> = Vec::new();
+    for metric in &m.metrics {
+        let (dir, exts): (&Option<PathBuf>, &'static [&'static str]) = match metric {
+            Metric::Layout => (&m.ground_truth.layout, &["json", "txt"]),
+            Metric::Traj => (&m.ground_truth.trajectory, &["txt", "tum"]),
+            Metric::Cloud => (&m.ground_truth.cloud, &["ply"]),
+        };
+        if let Some(d) = dir {
+            out.push((d.as_path(), exts));
+        }
+    }
+    out
+}
+
+fn read_truth(m: &Manifest, name: &str, seed: Option<u64>, scenes: Option<SceneSource>) -> Result<Truth, EvalError> {
+    let mut t = Truth::default();
+    if let Some(seed) = seed {
+        let make = scenes.ok_or_else(|| {
+            EvalError::Config("this build has no synthetic scene generator for [synthetic] benchmarks".into())
+        })?;
+        let layout = make(seed).map_err(|e| EvalError::Config(format!("synthetic seed {seed}: {e}")))?;
+        t.layout = Some(EvalScene::from_layout(&layout));
+        return Ok(t);
+    }
+    let find = |dir: &Option<PathBuf>, metric: Metric, exts: &[&str]| {
+        if !m.metrics.contains(&metric) {
+            return None;
+        }
+        find_by_stem(dir.as_ref()?, name, exts)
+    };
+    if let Some(p) = find(&m.ground_truth.layout, Metric::Layout, &["json", "txt"]) {
+        t.layout = Some(read_scene(&p)?);
+    }
+    if let Some(p) = find(&m.ground_truth.trajectory, Metric::Traj, &["txt", "tum"]) {
+        t.trajectory = Some(Trajectory::read_tum(&p)?);
+    }
+    if let Some(p) = find(&m.ground_truth.cloud, Metric::Cloud, &["ply"]) {
+        t.cloud = Some(cloud::read_cloud(&p)?);
+    }
+    Ok(t)
+}
+
+fn case_input(m: &Manifest, name: &str) -> Option<PathBuf> {
+    let dir = m.inputs.as_ref()?;
+    let exact = dir.join(name);
+    if exact.exists() {
+        return Some(exact);
+    }
+    let rd = std::fs::read_dir(dir).ok()?;
+    let mut hits: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_stem().is_some_and(|s| s == name))
+        .collect();
+    hits.sort();
+    hits.into_iter().next()
+}
+
+/// Runs `stage` over every case of the manifest and scores the results.
+/// Ground truth that cannot be read is an error; a stage failure on a case
+/// is recorded and the case is scored as an empty prediction.
+/// `on_case(done, total)` reports progress.
+pub fn run_benchmark(
+    m: &Manifest,
+    stage: &mut dyn Stage,
+    scenes: Option<SceneSource>,
+    mut on_case: impl FnMut(usize, usize),
+) -> Result<BenchReport, EvalError> {
+    let names = case_names(m)?;
+    let mut timings: BTreeMap<String, f64> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut layouts = Vec::new();
+    let mut trajs = Vec::new();
+    let mut clouds = Vec::new();
+    let total = names.len();
+    for (k, (name, seed)) in names.into_iter().enumerate() {
+        let t0 = Instant::now();
+        let truth = read_truth(m, &name, seed, scenes)?;
+        *timings.entry("ground_truth".into()).or_default() += t0.elapsed().as_secs_f64();
+        let case = Case { input: case_input(m, &name), name: name.clone(), seed };
+        let t1 = Instant::now();
+        let pred = match stage.predict(&case, &truth) {
+            Ok(p) => p,
+            Err(error) => {
+                failures.push(Failure { case: name.clone(), error });
+                Prediction::default()
+            }
+        };
+        *timings.entry("stage".into()).or_default() += t1.elapsed().as_secs_f64();
+        for (sub, s) in &pred.timings {
+            *timings.entry(format!("stage.{sub}")).or_default() += s;
+        }
+        if let Some(gt) = truth.layout {
+            layouts.push((name.clone(), pred.layout.unwrap_or_default(), gt));
+        }
+        if let Some(gt) = truth.trajectory {
+            trajs.push((name.clone(), pred.trajectory, gt));
+        }
+        if let Some(gt) = truth.cloud {
+            clouds.push((name.clone(), pred.cloud, gt));
+        }
+        on_case(k + 1, total);
+    }
+    let t2 = Instant::now();
+    let layout = (!layouts.is_empty()).then(|| {
+        let cfg = LayoutMetricConfig { spatiallm_compat: m.spatiallm_compat, ..Default::default() };
+        evaluate_layouts(&layouts, &cfg)
+    });
+    let tcfg = m.traj_config();
+    let mut traj_items = Vec::new();
+    for (name, pred, gt) in trajs {
+        match pred.map(|p| evaluate_trajectory(&p, &gt, &tcfg)) {
+            Some(Ok(r)) => traj_items.push((name, r)),
+            Some(Err(e)) => failures.push(Failure { case: name, error: format!("trajectory: {e}") }),
+            None => {}
+        }
+    }
+    let tau = m.cloud_tau.unwrap_or(cloud::DEFAULT_TAU);
+    let mut cloud_items = Vec::new();
+    for (name, pred, gt) in clouds {
+        match pred.map(|p| cloud::evaluate_cloud(&p, &gt, tau)) {
+            Some(Ok(r)) => cloud_items.push((name, r)),
+            Some(Err(e)) => failures.push(Failure { case: name, error: format!("cloud: {e}") }),
+            None => {}
+        }
+    }
+    timings.insert("scoring".into(), t2.elapsed().as_secs_f64());
+    let mut versions = BTreeMap::new();
+    versions.insert("roomscribe".into(), crate::VERSION.to_string());
+    Ok(BenchReport {
+        name: m.name.clone(),
+        description: m.description.clone(),
+        stage: stage.name(),
+        cases: total,
+        seeds: m.synthetic.as_ref().map(|s| s.seeds),
+        layout,
+        traj: (!traj_items.is_empty()).then_some(Batch { items: traj_items }),
+        cloud: (!cloud_items.is_empty()).then_some(Batch { items: cloud_items }),
+        failures,
+        timings,
+        versions,
+    })
+}
+
+impl BenchReport {
+    /// The JSON report (`eval/results/<name>.json`).
+    pub fn to_json(&self) -> Value {
+        let n = self.cases.max(1) as f64;
+        let per_case: BTreeMap<String, f64> = self.timings.iter().map(|(k, v)| (k.clone(), v / n)).collect();
+        json!({
+            "benchmark": self.name,
+            "description": self.description,
+            "stage": self.stage,
+            "cases": self.cases,
+            "synthetic_seeds": self.seeds,
+            "versions": self.versions,
+            "layout": self.layout.as_ref().map(|l| l.to_json()),
+            "traj": self.traj.as_ref().map(|t| t.to_json()),
+            "cloud": self.cloud.as_ref().map(|c| c.to_json()),
+            "failures": self.failures.iter().map(|f| json!({"case": f.case, "error": f.error})).collect::<Vec<_>>(),
+            "timings_s": {"total": self.timings, "per_case": per_case},
+        })
+    }
+
+    /// The markdown report (`eval/results/<name>.md`).
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!("# Benchmark `{}`\n\n", self.name);
+        if let Some(d) = &self.description {
+            s += &format!("{d}\n\n");
+        }
+        s += &format!("- stage: `{}`\n- cases: {}\n", self.stage, self.cases);
+        if let Some([a, b]) = self.seeds {
+            s += &format!("- synthetic seeds: {a}..{b} (evaluation range, >= {EVAL_SEED_START})\n");
+        }
+        for (k, v) in &self.versions {
+            s += &format!("- {k}: {v}\n");
+        }
+        s += &format!("- failures: {}\n", self.failures.len());
+        if let Some(l) = &self.layout {
+            s += &format!(
+                "\n## Layout and objects (F1 %, {} scene(s){})\n\n{}",
+                l.scenes.len(),
+                if l.config.spatiallm_compat { ", SpatialLM-compatible scoring" } else { "" },
+                l.to_markdown()
+            );
+        }
+        if let Some(t) = &self.traj {
+            s += &format!("\n## Trajectories\n\n{}", t.to_markdown());
+        }
+        if let Some(c) = &self.cloud {
+            s += &format!("\n## Clouds\n\n{}", c.to_markdown());
+        }
+        s += "\n## Timings (seconds)\n\n| step | total | per case |\n|---|---:|---:|\n";
+        let n = self.cases.max(1) as f64;
+        for (k, v) in &self.timings {
+            s += &format!("| {k} | {v:.3} | {:.4} |\n", v / n);
+        }
+        if !self.failures.is_empty() {
+            s += "\n## Failures\n\n";
+            for f in &self.failures {
+                s += &format!("- `{}`: {}\n", f.case, f.error.replace('\n', " "));
+            }
+        }
+        s
+    }
+
+    /// Writes `<dir>/<name>.md` and `<dir>/<name>.json` (atomically).
+    pub fn write(&self, dir: &Path) -> Result<[PathBuf; 2], EvalError> {
+        std::fs::create_dir_all(dir).map_err(|source| EvalError::Io { path: dir.display().to_string(), source })?;
+        let md = dir.join(format!("{}.md", self.name));
+        let js = dir.join(format!("{}.json", self.name));
+        let json_text = serde_json::to_string_pretty(&self.to_json()).unwrap_or_default() + "\n";
+        for (p, text) in [(&md, self.to_markdown()), (&js, json_text)] {
+            crate::io::write_atomic(p, text.as_bytes())
+                .map_err(|source| EvalError::Io { path: p.display().to_string(), source })?;
+        }
+        Ok([md, js])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_validation() {
+        let p = Path::new("eval/benchmarks/x.toml");
+        let ok = "name = \"x\"\nstage = \"none\"\nmetrics = [\"layout\"]\n[ground_truth]\nlayout = \"gt\"\n";
+        let m = Manifest::parse(ok, p).unwrap();
+        assert_eq!(m.ground_truth.layout, Some(PathBuf::from("eval/benchmarks/gt")));
+        for (bad, needle) in [
+            ("name = \"x y\"\nstage = \"none\"\nmetrics = [\"layout\"]\n[ground_truth]\nlayout = \"gt\"\n", "name"),
+            ("name = \"x\"\nstage = \"none\"\nmetrics = []\n[ground_truth]\nlayout = \"gt\"\n", "metrics is empty"),
+            ("name = \"x\"\nstage = \"none\"\nmetrics = [\"layout\"]\n", "ground_truth"),
+            ("name = \"x\"\nstage = \"none\"\nmetrics = [\"traj\"]\n[ground_truth]\nlayout = \"gt\"\n", "Traj"),
+            ("name = \"x\"\nstage = \"oracle\"\nmetrics = [\"layout\"]\n[synthetic]\nseeds = [5, 10]\n", "below 1000000"),
+            ("name = \"x\"\nstage = \"none\"\nmetrics = [\"layout\"]\nbogus = 1\n", "bogus"),
+        ] {
+            let e = Manifest::parse(bad, p).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(e.starts_with("eval/benchmarks/x.toml: "), "{e}");
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Trajectory metrics: timestamp association, absolute trajectory error
+//! after SE(3) or Sim(3) Umeyama alignment, relative pose error, path length
+//! — defined as `evo` (the TUM/EuRoC tool everyone reports with) defines them.
+
+use super::EvalError;
+use crate::geom::umeyama::{umeyama, Sim3, MIN_POINTS};
+use crate::trajectory::Trajectory;
+use nalgebra::{Isometry3, Point3, Translation3, UnitQuaternion};
+use serde::Serialize;
+
+/// How the estimate is aligned to the ground truth before ATE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Alignment {
+    /// Rigid: rotation + translation.
+    Se3,
+    /// Similarity: rotation + translation + scale (monocular estimates).
+    Sim3,
+}
+
+impl Alignment {
+    /// `"se3"` or `"sim3"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alignment::Se3 => "se3",
+            Alignment::Sim3 => "sim3",
+        }
+    }
+}
+
+/// Settings of the trajectory metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrajConfig {
+    /// Alignment before ATE and RPE (default SE(3)).
+    pub align: Alignment,
+    /// Largest timestamp difference for two poses to be associated, seconds
+    /// (default 0.02 s, i.e. within one frame at 50 fps).
+    pub max_dt: f64,
+    /// RPE step in matched frames (default 1: consecutive poses); ignored
+    /// when `rpe_delta_m` is set.
+    pub rpe_delta: usize,
+    /// RPE step as ground-truth path length, metres (evo's `--delta_unit m`
+    /// with pairs taken from the reference); `None`: steps in frames.
+    pub rpe_delta_m: Option<f64>,
+}
+
+impl Default for TrajConfig {
+    fn default() -> Self {
+        TrajConfig { align: Alignment::Se3, max_dt: 0.02, rpe_delta: 1, rpe_delta_m: None }
+    }
+}
+
+/// Index pairs `(est, gt)` of associated poses. Like `evo`: every pose of
+/// the shorter trajectory (the estimate when lengths are equal) takes the
+/// nearest stamp of the other (first index on ties) when within `max_dt`.
+pub fn associate(est: &Trajectory, gt: &Trajectory, max_dt: f64) -> Vec<(usize, usize)> {
+    let est_t: Vec<f64> = est.poses.iter().map(|p| p.t).collect();
+    let gt_t: Vec<f64> = gt.poses.iter().map(|p| p.t).collect();
+    let gt_longer = gt_t.len() >= est_t.len();
+    let (short, long) = if gt_longer { (&est_t, &gt_t) } else { (&gt_t, &est_t) };
+    let mut sorted: Vec<(f64, usize)> = long.iter().copied().zip(0..).collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut out = Vec::new();
+    for (i, &t) in short.iter().enumerate() {
+        let pos = sorted.partition_point(|&(s, _)| s < t);
+        let mut best: Option<(f64, usize)> = None;
+        // The nearest stamps are in the runs of equal values either side of
+        // `pos`; walk them and keep the smallest difference, then index.
+        let mut consider = |k: usize| {
+            if let Some(&(s, j)) = sorted.get(k) {
+                let d = (s - t).abs();
+                if best.is_none_or(|(bd, bj)| d < bd || (d == bd && j < bj)) {
+                    best = Some((d, j));
+                }
+            }
+        };
+        let mut k = pos;
+        while k < sorted.len() && sorted[k].0 == sorted[pos].0 {
+            consider(k);
+            k += 1;
+        }
+        if pos > 0 {
+            let left = sorted[pos - 1].0;
+            let mut k = pos;
+            while k > 0 && sorted[k - 1].0 == left {
+                consider(k - 1);
+                k -= 1;
+            }
+        }
+        if let Some((d, j)) = best {
+            if d <= max_dt {
+                out.push(if gt_longer { (i, j) } else { (j, i) });
+            }
+        }
+    }
+    out
+}
+
+/// Everything the trajectory evaluation reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrajReport {
+    /// Associated (and scored) pose pairs.
+    pub matched: usize,
+    pub est_poses: usize,
+    pub gt_poses: usize,
+    pub ate_rmse: f64,
+    pub ate_mean: f64,
+    pub ate_median: f64,
+    pub ate_max: f64,
+    pub align: Alignment,
+    /// Scale applied to the estimate (1 for SE(3)).
+    pub scale: f64,
+    /// RPE pairs scored.
+    pub rpe_pairs: usize,
+    pub rpe_delta_frames: usize,
+    /// The RPE step in metres of GT path, when given that way.
+    pub rpe_delta_m: Option<f64>,
+    pub rpe_trans_rmse: f64,
+    pub rpe_trans_mean: f64,
+    pub rpe_rot_rmse_deg: f64,
+    pub rpe_rot_mean_deg: f64,
+    /// Length of the matched ground-truth path, metres.
+    pub path_length: f64,
+    pub max_dt: f64,
+}
+
+fn rmse(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Median (mean of the two middle values for even lengths, like numpy).
+pub fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+fn apply(sim: &Sim3, pose: &Isometry3<f64>) -> Isometry3<f64> {
+    let t = sim.transform_point(&Point3::from(pose.translation.vector));
+    let r = UnitQuaternion::from_rotation_matrix(&sim.rotation) * pose.rotation;
+    Isometry3::from_parts(Translation3::from(t.coords), r)
+}
+
+/// Index pairs `(i, j)` of matched poses the RPE compares, as evo picks
+/// them without `all_pairs`: in frames, `(0, δ), (δ, 2δ), …`; in metres,
+/// the chain of indices where the ground-truth path travelled since the
+/// previous index first reaches δ (starting at 0), consecutive pairs of it.
+pub fn rpe_pairs(gt_positions: &[Point3<f64>], cfg: &TrajConfig) -> Vec<(usize, usize)> {
+    let n = gt_positions.len();
+    let ids: Vec<usize> = match cfg.rpe_delta_m {
+        None => (0..n).step_by(cfg.rpe_delta.max(1)).collect(),
+        Some(delta) => {
+            let mut ids = vec![0];
+            let mut path = 0.0;
+            for i in 1..n {
+                path += (gt_positions[i] - gt_positions[i - 1]).norm();
+                if path >= delta {
+                    ids.push(i);
+                    path = 0.0;
+                }
+            }
+            ids
+        }
+    };
+    ids.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Scores an estimated trajectory against ground truth.
+pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) -> Result<TrajReport, EvalError> {
+    if !cfg.max_dt.is_finite() || cfg.max_dt < 0.0 {
+        return Err(EvalError::Config(format!("--max-dt must be a finite number >= 0, got {}", cfg.max_dt)));
+    }
+    if cfg.rpe_delta == 0 {
+        return Err(EvalError::Config("the RPE delta must be at least 1 frame".into()));
+    }
+    if let Some(d) = cfg.rpe_delta_m {
+        if !d.is_finite() || d <= 0.0 {
+            return Err(EvalError::Config(format!("the RPE delta must be a positive distance in metres, got {d}")));
+        }
+    }
+    let pairs = associate(est, gt, cfg.max_dt);
+    if pairs.len() < MIN_POINTS {
+        return Err(EvalError::TooFewMatches { matched: pairs.len(), needed: MIN_POINTS, max_dt: cfg.max_dt });
+    }
+    let e: Vec<Isometry3<f64>> = pairs.iter().map(|&(i, _)| est.poses[i].world_from_camera).collect();
+    let g: Vec<Isometry3<f64>> = pairs.iter().map(|&(_, j)| gt.poses[j].world_from_camera).collect();
+    let ep: Vec<Point3<f64>> = e.iter().map(|p| Point3::from(p.translation.vector)).collect();
+    let gp: Vec<Point3<f64>> = g.iter().map(|p| Point3::from(p.translation.vector)).collect();
+    let sim = umeyama(&ep, &gp, cfg.align == Alignment::Sim3).map_err(|source| EvalError::Alignment {
+        matched: pairs.len(),
+        source,
+    })?;
+    let aligned: Vec<Isometry3<f64>> = e.iter().map(|p| apply(&sim, p)).collect();
+    let ate: Vec<f64> =
+        aligned.iter().zip(&g).map(|(a, b)| (a.translation.vector - b.translation.vector).norm()).collect();
+    let mut rpe_t = Vec::new();
+    let mut rpe_r = Vec::new();
+    let d = cfg.rpe_delta;
+    for (i, j) in rpe_pairs(&gp, cfg) {
+        let rel_est = aligned[i].inverse() * aligned[j];
+        let rel_gt = g[i].inverse() * g[j];
+        let err = rel_gt.inverse() * rel_est;
+        rpe_t.push(err.translation.vector.norm());
+        rpe_r.push(err.rotation.angle().to_degrees());
+    }
+    let path_length = gp.windows(2).map(|w| (w[1] - w[0]).norm()).sum();
+    Ok(TrajReport {
+        matched: pairs.len(),
+        est_poses: est.poses.len(),
+        gt_poses: gt.poses.len(),
+        ate_rmse: rmse(&ate),
+        ate_mean: mean(&ate),
+        ate_median: median(&ate),
+        ate_max: ate.iter().copied().fold(0.0, f64::max),
+        align: cfg.align,
+        scale: sim.scale,
+        rpe_pairs: rpe_t.len(),
+        rpe_delta_frames: d,
+        rpe_delta_m: cfg.rpe_delta_m,
+        rpe_trans_rmse: rmse(&rpe_t),
+        rpe_trans_mean: mean(&rpe_t),
+        rpe_rot_rmse_deg: rmse(&rpe_r),
+        rpe_rot_mean_deg: mean(&rpe_r),
+        path_length,
+        max_dt: cfg.max_dt,
+    })
+}
+
+/// Reads and scores TUM trajectories: two files, or two folders of files
+/// matched by name (`.txt`, `.tum`).
+pub fn evaluate_trajectory_paths(
+    est: &std::path::Path,
+    gt: &std::path::Path,
+    cfg: &TrajConfig,
+) -> Result<super::files::Batch<TrajReport>, EvalError> {
+    let pairs = super::files::pair_inputs(est, gt, &["txt", "tum"])?;
+    let mut items = Vec::new();
+    for p in pairs {
+        let e = Trajectory::read_tum(&p.pred)?;
+        let g = Trajectory::read_tum(&p.gt)?;
+        let r = evaluate_trajectory(&e, &g, cfg).map_err(|err| EvalError::BadInput {
+            path: format!("{} vs {}", p.pred.display(), p.gt.display()),
+            message: err.to_string(),
+        })?;
+        items.push((p.name, r));
+    }
+    Ok(super::files::Batch { items })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trajectory::StampedPose;
+    use nalgebra::Vector3;
+
+    fn circle(n: usize, dt: f64, t0: f64) -> Trajectory {
+        Trajectory {
+            poses: (0..n)
+                .map(|i| {
+                    let a = i as f64 * 0.1;
+                    StampedPose {
+                        t: t0 + i as f64 * dt,
+                        world_from_camera: Isometry3::new(
+                            Vector3::new(a.cos() * 2.0, a.sin() * 2.0, 1.0 + 0.1 * a),
+                            Vector3::new(0.0, 0.0, a),
+                        ),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn identical_trajectories_score_zero() {
+        let t = circle(50, 0.1, 0.0);
+        let r = evaluate_trajectory(&t, &t, &TrajConfig::default()).unwrap();
+        assert_eq!(r.matched, 50);
+        assert!(r.ate_rmse < 1e-9 && r.rpe_trans_rmse < 1e-9 && r.rpe_rot_rmse_deg < 1e-5);
+        assert!((r.scale - 1.0).abs() < 1e-12);
+        // path: 49 chords of a helix
+        assert!(r.path_length > 9.0 && r.path_length < 10.0);
+    }
+
+    #[test]
+    fn similarity_is_removed_by_sim3_only() {
+        let gt = circle(40, 0.1, 0.0);
+        let sim = Sim3 {
+            rotation: nalgebra::Rotation3::from_euler_angles(0.1, 0.2, 0.3),
+            translation: Vector3::new(1.0, 2.0, 3.0),
+            scale: 0.5,
+        };
+        let est = Trajectory {
+            poses: gt.poses.iter().map(|p| StampedPose { t: p.t + 0.005, world_from_camera: apply(&sim, &p.world_from_camera) }).collect(),
+        };
+        let r = evaluate_trajectory(&est, &gt, &TrajConfig { align: Alignment::Sim3, ..Default::default() }).unwrap();
+        assert!(r.ate_rmse < 1e-9, "{}", r.ate_rmse);
+        assert!((r.scale - 2.0).abs() < 1e-9);
+        assert!(r.rpe_rot_rmse_deg < 1e-5);
+        let r = evaluate_trajectory(&est, &gt, &TrajConfig::default()).unwrap();
+        assert!(r.ate_rmse > 0.1);
+    }
+
+    #[test]
+    fn association_respects_max_dt() {
+        let gt = circle(10, 0.1, 0.0);
+        let est = circle(10, 0.1, 0.05);
+        assert!(associate(&est, &gt, 0.02).is_empty());
+        assert_eq!(associate(&est, &gt, 0.06).len(), 10);
+        let err = evaluate_trajectory(&est, &gt, &TrajConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("0 poses"), "{err}");
+    }
+
+    #[test]
+    fn collinear_is_a_clear_error() {
+        let line = Trajectory {
+            poses: (0..10)
+                .map(|i| StampedPose { t: i as f64, world_from_camera: Isometry3::translation(i as f64, 0.0, 0.0) })
+                .collect(),
+        };
+        let err = evaluate_trajectory(&line, &line, &TrajConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("collinear"), "{err}");
+    }
+
+    #[test]
+    fn median_even_and_odd() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}
