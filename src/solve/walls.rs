@@ -693,8 +693,24 @@ pub fn close_loops(
         }
         if let Some((t, j, x)) = best {
             walls[i].set_end(e, x);
-            tees.push((i, e, j));
             report.change(EntityRef::Wall(walls[i].id), Pass::CloseLoop, t, format!("extended onto wall_{}", walls[j].id));
+            // Landing next to the host's own loose end: that end comes too,
+            // making a corner rather than a T with a stub.
+            let loose = singleton_ends(walls, corners, tees);
+            let host_end = (0..2).find(|&f| {
+                loose.contains(&(j, f))
+                    && (walls[j].end(f) - x).norm() <= cfg.join_radius
+                    && end_move_ok(&walls[j], f, x, cfg.tolerances.min_wall_length)
+            });
+            match host_end {
+                Some(f) => {
+                    let d = (walls[j].end(f) - x).norm();
+                    walls[j].set_end(f, x);
+                    corners.push(vec![(i, e), (j, f)]);
+                    report.change(EntityRef::Wall(walls[j].id), Pass::CloseLoop, d, format!("end joined to wall_{}", walls[i].id));
+                }
+                None => tees.push((i, e, j)),
+            }
         }
     }
     // 2. Join pairs of unjoined ends.
