@@ -63,7 +63,7 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     })?;
     bar.finish_and_clear();
     let ply = a.output.join("scan.ply");
-    write_cloud(&r.cloud, &ply)?;
+    crate::cloud::write_ply(&ply, &r.cloud, crate::cloud::PlyEncoding::BinaryLittleEndian)?;
     let traj = a.output.join("trajectory.txt");
     r.trajectory.write_tum(&traj).with_context(|| format!("{}: cannot write", traj.display()))?;
     let rep = a.output.join("report.json");
@@ -78,30 +78,6 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     }
     ctx.note(format!("wrote {}, {}, {}", ply.display(), traj.display(), rep.display()));
     Ok(Outcome::Success)
-}
-
-/// Writes the cloud as binary little-endian PLY (x y z float, red green blue uchar).
-#[cfg(feature = "video")]
-fn write_cloud(c: &crate::cloud::PointCloud, path: &std::path::Path) -> anyhow::Result<()> {
-        use std::io::Write;
-        crate::io::with_atomic_writer(path, |w| {
-            let colors = c.colors.as_ref().filter(|v| v.len() == c.points.len());
-            write!(w, "ply\nformat binary_little_endian 1.0\nelement vertex {}\nproperty float x\nproperty float y\nproperty float z\n", c.points.len())?;
-            if colors.is_some() {
-                write!(w, "property uchar red\nproperty uchar green\nproperty uchar blue\n")?;
-            }
-            writeln!(w, "end_header")?;
-            for (i, p) in c.points.iter().enumerate() {
-                for v in p {
-                    w.write_all(&v.to_le_bytes())?;
-                }
-                if let Some(cs) = colors {
-                    w.write_all(&cs[i])?;
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))
 }
 
 #[cfg(not(feature = "video"))]
