@@ -224,3 +224,19 @@ fn object_parts_stay_inside_their_boxes() {
         }
     }
 }
+
+/// The SpatialLM text of a scene (what `synth scene` writes as layout.txt)
+/// reads back into a layout that is just as valid.
+#[test]
+fn spatiallm_text_of_scenes_is_valid_too() {
+    use roomscribe::layout::{parse_spatiallm, to_spatiallm, ParseMode};
+    let cfg = SceneConfig::default();
+    for seed in 0..100 {
+        let s = generate(seed, &cfg).unwrap();
+        let (back, warnings) = parse_spatiallm(&to_spatiallm(&s.layout), ParseMode::Strict).unwrap();
+        assert!(warnings.is_empty(), "seed {seed}: {warnings:?}");
+        let v = back.validate();
+        assert!(v.is_empty(), "seed {seed}: {:?}", &v[..v.len().min(5)]);
+        assert_eq!(back.objects.len(), s.layout.objects.len());
+    }
+}
