@@ -946,9 +946,13 @@ mod tests {
     fn frame_is_estimated_and_axis_prior_applies() {
         let r = 0.3f64;
         let rot = |x: f64, y: f64| [x * r.cos() - y * r.sin(), x * r.sin() + y * r.cos()];
-        let l = layout_of(&[(rot(0.0, 0.0), rot(4.0, 0.0)), (rot(4.0, 0.0), rot(4.0, 3.0)), (rot(4.0, 3.0), rot(0.0, 3.1))]);
+        let l = layout_of(&[(rot(0.0, 0.0), rot(4.0, 0.0)), (rot(4.0, 0.0), rot(4.0, 3.0)), (rot(4.0, 3.0), rot(0.0, 3.0))]);
         let f = estimate_frame(&l, &cfg()).unwrap();
         assert!((f - r).abs() < 1e-9, "{f}");
+        // Noise averages out: +1° and -1° walls of equal length.
+        let l = layout_of(&[(rot(0.0, 0.0), rot(4.0, 0.0698)), (rot(4.0, 0.0), rot(4.0698, 4.0)), (rot(4.0, 4.0), rot(0.0, 4.0))]);
+        let f = estimate_frame(&l, &cfg()).unwrap();
+        assert!((f - r).abs() < 0.2f64.to_radians(), "{}", (f - r).to_degrees());
         let l = layout_of(&[([0.0, 0.0], [4.0, 0.05]), ([4.0, 0.0], [4.0, 3.0])]);
         assert_eq!(estimate_frame(&l, &cfg()), Some(0.0));
         assert_eq!(estimate_frame(&Layout::new(), &cfg()), None);
