@@ -231,6 +231,10 @@ fn trajectory_metrics_agree_with_evo() {
         ] {
             diff.check(&format!("{name} {key}"), ours, f(&e[key]));
         }
+        let cfg_m = TrajConfig { align, rpe_delta_m: Some(0.3), ..Default::default() };
+        let rm = evaluate_trajectory(&traj(&case["est"]), &traj(&case["gt"]), &cfg_m).unwrap();
+        diff.check(&format!("{name} rpe 0.3 m"), rm.rpe_trans_rmse, f(&e["rpe_trans_rmse_0.3m"]));
+        diff.check(&format!("{name} rpe rot 0.3 m"), rm.rpe_rot_rmse_deg, f(&e["rpe_rot_rmse_deg_0.3m"]));
         n += 1;
     }
     assert!(n >= 20);

@@ -453,7 +453,15 @@ def traj_metrics(case, align):
     rpe_t.process_data((ref, est))
     rpe_r = metrics.RPE(metrics.PoseRelation.rotation_angle_deg, delta=1, delta_unit=metrics.Unit.frames, all_pairs=False)
     rpe_r.process_data((ref, est))
+    # RPE with the step in metres of reference path (pairs from the reference)
+    rpe_m = {}
+    for rel, key in [(metrics.PoseRelation.translation_part, "rpe_trans_rmse_0.3m"),
+                     (metrics.PoseRelation.rotation_angle_deg, "rpe_rot_rmse_deg_0.3m")]:
+        m = metrics.RPE(rel, delta=0.3, delta_unit=metrics.Unit.meters, all_pairs=False, pairs_from_reference=True)
+        m.process_data((ref, est))
+        rpe_m[key] = float(m.get_statistic(metrics.StatisticsType.rmse))
     return {
+        **rpe_m,
         "matched": int(ref.num_poses), "align": align, "scale": float(s),
         "ate_rmse": float(st["rmse"]), "ate_mean": float(st["mean"]), "ate_median": float(st["median"]),
         "ate_max": float(st["max"]),

@@ -50,6 +50,9 @@ pub struct TrajArgs {
     /// RPE step in matched frames.
     #[arg(long, default_value_t = 1, value_parser = super::parse::at_least_one)]
     pub rpe_delta: usize,
+    /// RPE step in metres of ground-truth path (instead of frames).
+    #[arg(long, conflicts_with = "rpe_delta")]
+    pub rpe_delta_m: Option<f64>,
     #[arg(long)]
     pub json: bool,
 }
@@ -103,7 +106,7 @@ fn traj(a: TrajArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
         AlignArg::Se3 => Alignment::Se3,
         AlignArg::Sim3 => Alignment::Sim3,
     };
-    let cfg = TrajConfig { align, max_dt: a.max_dt, rpe_delta: a.rpe_delta };
+    let cfg = TrajConfig { align, max_dt: a.max_dt, rpe_delta: a.rpe_delta, rpe_delta_m: a.rpe_delta_m };
     let out = eval::traj::evaluate_trajectory_paths(&a.est, &a.gt, &cfg)?;
     ctx.note(out.to_markdown());
     if a.json {

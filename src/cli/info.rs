@@ -1,4 +1,4 @@
-use super::input::{detect, InputKind};
+use crate::pipeline::input::{detect, InputKind};
 use super::{print_json, Ctx, Outcome};
 use crate::layout::Layout;
 use serde_json::{json, Value};

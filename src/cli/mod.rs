@@ -19,7 +19,7 @@ mod solve;
 mod synth;
 mod validate;
 
-pub mod input;
+
 
 /// roomscribe: room video / RGB-D / point cloud in, structured 3D layout out.
 #[derive(Debug, Parser)]
@@ -124,20 +124,20 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {}", error_message(&e));
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(1)
         }
     }
 }
 
-/// The whole error chain on one line, outermost first, leaving out a cause
-/// whose text an outer message already contains (module errors often embed
-/// their source: `scan.json: line 1: EOF` over `line 1: EOF`).
-pub fn error_message(e: &anyhow::Error) -> String {
+/// The whole chain of an error on one line, `outer: inner: ...`, leaving
+/// out a cause whose text the message already holds (many error variants
+/// print their source themselves).
+pub fn error_chain(e: &anyhow::Error) -> String {
     let mut msg = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
-        if text.is_empty() || msg.contains(&text) {
+        if msg.contains(&text) {
             continue;
         }
         if !msg.is_empty() {
@@ -231,9 +231,9 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
         let e = anyhow::Error::new(crate::layout::LayoutError::Io { path: "a.json".into(), source: io })
             .context("writing a.json");
-        assert_eq!(error_message(&e), "writing a.json: a.json: no such file");
+        assert_eq!(error_chain(&e), "writing a.json: a.json: no such file");
         let e = anyhow::anyhow!("inner").context("outer");
-        assert_eq!(error_message(&e), "outer: inner");
+        assert_eq!(error_chain(&e), "outer: inner");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-use super::input::{detect, InputKind};
-use super::{not_built, Ctx, Outcome};
+use super::{Ctx, Outcome};
+use crate::pipeline::{run as run_pipeline, Progress, RunConfig};
 use std::path::PathBuf;
 
 /// The whole pipeline: INPUT to DIR/layout.json, layout.txt, scan.ply,
@@ -11,15 +11,47 @@ pub struct Args {
     /// Output folder.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Layout model (.onnx) to use instead of the shipped one.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Camera intrinsics (OpenCV FileStorage YAML) for video and image input.
+    #[arg(long)]
+    pub calib: Option<PathBuf>,
+    /// Horizontal field of view in degrees, when no calibration is known.
+    #[arg(long, value_parser = super::parse::fov_deg)]
+    pub fov: Option<f64>,
 }
 
-pub fn run(a: Args, _ctx: Ctx) -> anyhow::Result<Outcome> {
-    match detect(&a.input)? {
-        InputKind::Layout => anyhow::bail!(
-            "{}: `run` takes a capture or a cloud; for a layout use `roomscribe solve`",
-            a.input.display()
-        ),
-        InputKind::Ply => Err(not_built("model (point cloud to layout)")),
-        _ => Err(not_built("reconstruction (capture to point cloud)")),
+pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
+    #[cfg(not(feature = "video"))]
+    let _ = (&a.calib, &a.fov);
+    let cfg = RunConfig {
+        #[cfg(feature = "video")]
+        recon: crate::recon::ReconConfig { calib: a.calib, fov_deg: a.fov, ..Default::default() },
+        model: a.model,
+    };
+    let bar = ctx.progress(0, "starting");
+    let mut last = "";
+    let report = run_pipeline(&a.input, &a.output, &cfg, &mut |p: Progress| {
+        if p.stage != last {
+            last = p.stage;
+            bar.set_message(p.stage.to_string());
+            bar.set_position(0);
+        }
+        bar.set_length(p.total.unwrap_or(0) as u64);
+        bar.set_position(p.done as u64);
+    })
+    ?;
+    bar.finish_and_clear();
+    for s in &report.stages {
+        ctx.note(format!("{:>10}: {} in {:.2} s: {}", s.stage, s.status, s.seconds, s.detail));
+    }
+    ctx.note(format!("wrote {} into {}", report.outputs.join(", "), a.output.display()));
+    match &report.stopped {
+        None => Ok(Outcome::Success),
+        Some(why) => {
+            eprintln!("error: the run stopped early: {why}");
+            Ok(Outcome::CheckFailed)
+        }
     }
 }

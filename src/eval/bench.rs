@@ -67,6 +67,12 @@ pub struct TrajSettings {
     /// Seconds (default 0.02).
     #[serde(default)]
     pub max_dt: Option<f64>,
+    /// RPE step in frames (default 1).
+    #[serde(default)]
+    pub rpe_delta: Option<usize>,
+    /// RPE step in metres of ground-truth path (instead of frames).
+    #[serde(default)]
+    pub rpe_delta_m: Option<f64>,
 }
 
 /// A benchmark manifest, as read from TOML. Paths are relative to the
@@ -187,6 +193,10 @@ impl Manifest {
             if let Some(d) = t.max_dt {
                 c.max_dt = d;
             }
+            if let Some(d) = t.rpe_delta {
+                c.rpe_delta = d;
+            }
+            c.rpe_delta_m = t.rpe_delta_m;
         }
         c
     }

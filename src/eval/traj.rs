@@ -36,13 +36,17 @@ pub struct TrajConfig {
     /// Largest timestamp difference for two poses to be associated, seconds
     /// (default 0.02 s, i.e. within one frame at 50 fps).
     pub max_dt: f64,
-    /// RPE step in matched frames (default 1: consecutive poses).
+    /// RPE step in matched frames (default 1: consecutive poses); ignored
+    /// when `rpe_delta_m` is set.
     pub rpe_delta: usize,
+    /// RPE step as ground-truth path length, metres (evo's `--delta_unit m`
+    /// with pairs taken from the reference); `None`: steps in frames.
+    pub rpe_delta_m: Option<f64>,
 }
 
 impl Default for TrajConfig {
     fn default() -> Self {
-        TrajConfig { align: Alignment::Se3, max_dt: 0.02, rpe_delta: 1 }
+        TrajConfig { align: Alignment::Se3, max_dt: 0.02, rpe_delta: 1, rpe_delta_m: None }
     }
 }
 
@@ -109,6 +113,8 @@ pub struct TrajReport {
     /// RPE pairs scored.
     pub rpe_pairs: usize,
     pub rpe_delta_frames: usize,
+    /// The RPE step in metres of GT path, when given that way.
+    pub rpe_delta_m: Option<f64>,
     pub rpe_trans_rmse: f64,
     pub rpe_trans_mean: f64,
     pub rpe_rot_rmse_deg: f64,
@@ -153,6 +159,30 @@ fn apply(sim: &Sim3, pose: &Isometry3<f64>) -> Isometry3<f64> {
     Isometry3::from_parts(Translation3::from(t.coords), r)
 }
 
+/// Index pairs `(i, j)` of matched poses the RPE compares, as evo picks
+/// them without `all_pairs`: in frames, `(0, δ), (δ, 2δ), …`; in metres,
+/// the chain of indices where the ground-truth path travelled since the
+/// previous index first reaches δ (starting at 0), consecutive pairs of it.
+pub fn rpe_pairs(gt_positions: &[Point3<f64>], cfg: &TrajConfig) -> Vec<(usize, usize)> {
+    let n = gt_positions.len();
+    let ids: Vec<usize> = match cfg.rpe_delta_m {
+        None => (0..n).step_by(cfg.rpe_delta.max(1)).collect(),
+        Some(delta) => {
+            let mut ids = vec![0];
+            let mut path = 0.0;
+            for i in 1..n {
+                path += (gt_positions[i] - gt_positions[i - 1]).norm();
+                if path >= delta {
+                    ids.push(i);
+                    path = 0.0;
+                }
+            }
+            ids
+        }
+    };
+    ids.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
 /// Scores an estimated trajectory against ground truth.
 pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) -> Result<TrajReport, EvalError> {
     if !cfg.max_dt.is_finite() || cfg.max_dt < 0.0 {
@@ -160,6 +190,11 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
     }
     if cfg.rpe_delta == 0 {
         return Err(EvalError::Config("the RPE delta must be at least 1 frame".into()));
+    }
+    if let Some(d) = cfg.rpe_delta_m {
+        if !d.is_finite() || d <= 0.0 {
+            return Err(EvalError::Config(format!("the RPE delta must be a positive distance in metres, got {d}")));
+        }
     }
     let pairs = associate(est, gt, cfg.max_dt);
     if pairs.len() < MIN_POINTS {
@@ -179,14 +214,12 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
     let mut rpe_t = Vec::new();
     let mut rpe_r = Vec::new();
     let d = cfg.rpe_delta;
-    let mut i = 0;
-    while i + d < aligned.len() {
-        let rel_est = aligned[i].inverse() * aligned[i + d];
-        let rel_gt = g[i].inverse() * g[i + d];
+    for (i, j) in rpe_pairs(&gp, cfg) {
+        let rel_est = aligned[i].inverse() * aligned[j];
+        let rel_gt = g[i].inverse() * g[j];
         let err = rel_gt.inverse() * rel_est;
         rpe_t.push(err.translation.vector.norm());
         rpe_r.push(err.rotation.angle().to_degrees());
-        i += d;
     }
     let path_length = gp.windows(2).map(|w| (w[1] - w[0]).norm()).sum();
     Ok(TrajReport {
@@ -201,6 +234,7 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         scale: sim.scale,
         rpe_pairs: rpe_t.len(),
         rpe_delta_frames: d,
+        rpe_delta_m: cfg.rpe_delta_m,
         rpe_trans_rmse: rmse(&rpe_t),
         rpe_trans_mean: mean(&rpe_t),
         rpe_rot_rmse_deg: rmse(&rpe_r),

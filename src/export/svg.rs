@@ -67,7 +67,8 @@ pub fn floor_plan(layout: &Layout, opt: &SvgOptions) -> String {
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
 
-    // Objects first, so walls draw over them.
+    // Objects first, so walls draw over them; their labels last, over everything.
+    let mut labels = String::new();
     let _ = writeln!(out, r##"<g id="objects" fill="#dde6f0" stroke="#4a6a8a" stroke-width="1.5">"##);
     // Lowest tops first, so a carpet never hides the table standing on it.
     let mut objects: Vec<_> =
@@ -79,8 +80,8 @@ pub fn floor_plan(layout: &Layout, opt: &SvgOptions) -> String {
         let _ = writeln!(out, r#"<polygon points="{}"><title>{} (bbox_{})</title></polygon>"#, pts.join(" "), escape(&o.class.name()), o.id);
         if opt.labels {
             let _ = writeln!(
-                out,
-                r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#234" stroke="none">{}</text>"##,
+                labels,
+                r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#234">{}</text>"##,
                 px(o.center[0]),
                 py(o.center[1]) + 4.0,
                 escape(&o.class.name())
@@ -160,6 +161,10 @@ pub fn floor_plan(layout: &Layout, opt: &SvgOptions) -> String {
             }
         }
     }
+    let _ = writeln!(out, "</g>");
+
+    let _ = writeln!(out, r#"<g id="labels">"#);
+    out.push_str(&labels);
     let _ = writeln!(out, "</g>");
 
     // 1 m scale bar, bottom left.

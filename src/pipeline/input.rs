@@ -46,9 +46,18 @@ fn ext_of(path: &Path) -> Option<String> {
     path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase())
 }
 
+/// Why an input was not recognized.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct InputError {
+    pub path: String,
+    pub message: String,
+}
+
 /// Decides what `path` holds, from its extension or its folder contents.
-pub fn detect(path: &Path) -> anyhow::Result<InputKind> {
-    let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: cannot read input: {e}", path.display()))?;
+pub fn detect(path: &Path) -> Result<InputKind, InputError> {
+    let fail = |message: String| InputError { path: path.display().to_string(), message };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read input: {e}")))?;
     if meta.is_dir() {
         let has = |name: &str| path.join(name).exists();
         if has("rgb.txt") && has("depth.txt") {
@@ -63,7 +72,7 @@ pub fn detect(path: &Path) -> anyhow::Result<InputKind> {
         let mut images = 0usize;
         let mut jsons = 0usize;
         for entry in std::fs::read_dir(path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot list folder: {e}", path.display()))?
+            .map_err(|e| fail(format!("cannot list folder: {e}")))?
             .flatten()
         {
             match ext_of(&entry.path()).as_deref() {
@@ -78,19 +87,17 @@ pub fn detect(path: &Path) -> anyhow::Result<InputKind> {
         if images > 0 {
             return Ok(InputKind::ImageFolder);
         }
-        anyhow::bail!(
-            "{}: folder holds no images and is not a TUM RGB-D, Stray Scanner, Record3D or ARKit capture",
-            path.display()
-        );
+        return Err(fail(
+            "folder holds no images and is not a TUM RGB-D, Stray Scanner, Record3D or ARKit capture".into(),
+        ));
     }
     match ext_of(path).as_deref() {
         Some("ply") => Ok(InputKind::Ply),
         Some("json") | Some("txt") => Ok(InputKind::Layout),
         Some(e) if VIDEO_EXTS.contains(&e) => Ok(InputKind::Video),
-        _ => anyhow::bail!(
-            "{}: unrecognized input (expected .ply, a video ({}), a layout (.json/.txt) or a capture folder)",
-            path.display(),
+        _ => Err(fail(format!(
+            "unrecognized input (expected .ply, a video ({}), a layout (.json/.txt) or a capture folder)",
             VIDEO_EXTS.join(", ")
-        ),
+        ))),
     }
 }

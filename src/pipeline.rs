@@ -1,1 +1,0 @@
-//! Composition of the stages into `roomscribe run`.
