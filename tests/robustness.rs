@@ -540,7 +540,28 @@ fn run_rejects_bad_inputs() {
     cases.push(case(&["run", &i.p("good.ply"), "-o", &i.p("afile")], Some(&i.p("afile")), &outs(&i, &["afile"])));
     cases.push(case(&["run", &i.p("good.ply"), "-o", &i.p("afile/out")], Some(&i.p("afile/out")), &outs(&i, &["afile"])));
     cases.push(case(&["run", &i.p("good.ply")], None, &[]));
+    for arg in ["--fov=0", "--fov=-5", "--fov=nan"] {
+        cases.push(case(&["run", &i.p("good.ply"), "-o", &i.p("out"), arg], Some("--fov"), &outs(&i, &["out"])));
+    }
+    cases.push(case(
+        &["run", &i.p("good.ply"), "-o", &i.p("out"), "--model", &i.p("missing.onnx")],
+        Some(&i.p("missing.onnx")),
+        &outs(&i, &["out"]),
+    ));
+
     check_all(&cases);
+}
+
+#[test]
+#[ignore = "src/pipeline + model stage (not built yet): a --model file that is not an ONNX model is accepted; \
+            run writes scan.ply and report.json into the output folder and only then stops"]
+fn run_rejects_a_model_that_is_not_onnx() {
+    let i = Inputs::new();
+    check_all(&[case(
+        &["run", &i.p("good.ply"), "-o", &i.p("out"), "--model", &i.p("rand.json")],
+        Some(&i.p("rand.json")),
+        &outs(&i, &["out"]),
+    )]);
 }
 
 #[cfg(feature = "video")]
@@ -550,6 +571,11 @@ fn run_rejects_bad_videos() {
     let cases: Vec<Case> = ["empty.mp4", "rand.mp4", "text.mp4", "emptydir", "images"]
         .iter()
         .map(|n| case(&["run", &i.p(n), "-o", &i.p("out")], Some(&i.p(n)), &outs(&i, &["out"])))
+        .chain(std::iter::once(case(
+            &["run", &i.p("images"), "-o", &i.p("out"), "--calib", &i.p("missing.yaml")],
+            Some(&i.p("missing.yaml")),
+            &outs(&i, &["out"]),
+        )))
         .collect();
     check_all(&cases);
 }
