@@ -173,6 +173,22 @@ pub fn check_output_dir(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses an output file path that cannot be written, before any work is
+/// done (so a later output never fails after an earlier one was written):
+/// a folder at `path`, or a parent folder that is missing or is a file.
+pub fn check_output_file(path: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::ensure!(!path.is_dir(), "{}: is a folder, expected a file path", path.display());
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => return Ok(()),
+    };
+    if !parent.is_dir() {
+        check_output_dir(parent).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        anyhow::bail!("{}: the folder {} does not exist", path.display(), parent.display());
+    }
+    Ok(())
+}
+
 /// clap value parsers that refuse nonsense numbers at parse time (exit 2,
 /// with clap naming the flag and the value).
 pub mod parse {
@@ -248,6 +264,20 @@ mod tests {
         let e = check_output_dir(&file.join("a/b")).unwrap_err().to_string();
         assert!(e.contains("afile is a file"), "{e}");
         assert!(!d.path().join("new").exists());
+    }
+
+    #[test]
+    fn output_files_need_an_existing_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("afile");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(check_output_file(&d.path().join("out.json")).is_ok());
+        let e = check_output_file(&d.path().join("nodir/out.json")).unwrap_err().to_string();
+        assert!(e.contains("nodir") && e.contains("does not exist"), "{e}");
+        let e = check_output_file(&file.join("out.json")).unwrap_err().to_string();
+        assert!(e.contains("afile") && e.contains("not a folder"), "{e}");
+        let e = check_output_file(d.path()).unwrap_err().to_string();
+        assert!(e.contains("is a folder"), "{e}");
     }
 
     #[test]
