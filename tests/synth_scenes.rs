@@ -195,3 +195,32 @@ fn objects_have_several_parts_and_rooms_have_structure() {
         }
     }
 }
+
+/// Every primitive of an object lies inside the object's layout box, so the
+/// boxes are tight ground truth for what the sensors see.
+#[test]
+fn object_parts_stay_inside_their_boxes() {
+    let cfg = SceneConfig::default();
+    for seed in 0..40 {
+        let s = generate(seed, &cfg).unwrap();
+        for o in &s.layout.objects {
+            let (sn, cs) = o.yaw.sin_cos();
+            for m in s.world.meshes.iter().filter(|m| m.label == SurfaceLabel::Object(o.id)) {
+                for v in &m.vertices {
+                    let r = [f64::from(v[0]) - o.center[0], f64::from(v[1]) - o.center[1], f64::from(v[2]) - o.center[2]];
+                    let local = [cs * r[0] + sn * r[1], -sn * r[0] + cs * r[1], r[2]];
+                    for (k, (x, s)) in local.iter().zip(o.size).enumerate() {
+                        assert!(
+                            x.abs() <= s / 2.0 + 1e-3,
+                            "seed {seed}: a part of bbox_{} ({}) sticks out along axis {k}: {:.4} > {:.4}",
+                            o.id,
+                            o.class,
+                            x.abs(),
+                            s / 2.0
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

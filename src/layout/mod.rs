@@ -8,7 +8,7 @@
 mod class;
 mod json;
 pub mod spatiallm;
-mod validate;
+pub mod validate;
 
 pub use class::{BenchmarkClass, ObjectClass, Support};
 pub use json::{read_json, write_json, JsonError};

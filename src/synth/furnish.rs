@@ -407,10 +407,15 @@ impl Placer<'_> {
             return None;
         }
         if let Some(p) = near {
-            let f = segs.iter().map(|&i| room.segs[i]).find(|f| {
-                let u = f.u_of(p);
-                (0.0..1.5).contains(&f.off_of(p)) && u > size[0] / 2.0 && u < f.len - size[0] / 2.0
-            })?;
+            // The wall right behind `near` (the nearest one whose span holds the item).
+            let f = segs
+                .iter()
+                .map(|&i| room.segs[i])
+                .filter(|f| {
+                    let u = f.u_of(p);
+                    (-0.05..1.5).contains(&f.off_of(p)) && u > size[0] / 2.0 && u < f.len - size[0] / 2.0
+                })
+                .min_by(|a, b| a.off_of(p).total_cmp(&b.off_of(p)))?;
             let u = f.u_of(p);
             return self.put(room, class, f.at(u, HANG_GAP + size[1] / 2.0), size, f.yaw(), Some(z0));
         }
@@ -834,6 +839,16 @@ impl Placer<'_> {
         if let Some(d) = self.along_wall(room, ObjectClass::Desk) {
             if self.chance(0.9) {
                 self.in_front(room, d, ObjectClass::Chair, 0.08, PI);
+            }
+            if self.chance(0.5) {
+                // A monitor standing at the back of the desk top.
+                let o = self.obb(d);
+                let size = [range(self.rng, 0.45, 0.62), range(self.rng, 0.15, 0.22), range(self.rng, 0.35, 0.48)];
+                if size[0] < 2.0 * o.h[0] - 0.1 {
+                    let x = range(self.rng, -o.h[0] + size[0] / 2.0 + 0.05, o.h[0] - size[0] / 2.0 - 0.05);
+                    let at = rel(&o, x, -o.h[1] + 0.05 + size[1] / 2.0);
+                    self.put(room, ObjectClass::Computer, at, size, o.yaw, Some(o.z1));
+                }
             }
         }
     }

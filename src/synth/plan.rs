@@ -29,6 +29,8 @@ const BATHROOM_SILL: (f64, f64) = (1.0, 1.2);
 /// How far open door leaves stand (radians): 57-90 degrees, so a leaf
 /// never swings back into the wall beside its hinge.
 const DOOR_OPEN_ANGLE: (f64, f64) = (1.0, std::f64::consts::FRAC_PI_2);
+/// Share of apartments (3+ rooms) with a corner left out of the footprint.
+const CORNER_CUT_PROBABILITY: f64 = 0.3;
 /// Grid of apartment split positions (m).
 const CUT_GRID: f64 = 0.05;
 /// Shortest wall segment a plan may have (m); shorter junction offsets are
@@ -229,11 +231,15 @@ fn shaped_room(rng: &mut ChaCha8Rng, kind: SceneKind, target: f64) -> Option<Vec
 fn apartment(rng: &mut ChaCha8Rng, cfg: &SceneConfig) -> Option<Vec<(RoomKind, Vec<P2>)>> {
     let (lo, hi) = cfg.apartment_rooms;
     let n = rng.random_range(lo.max(2)..=hi.max(lo.max(2)));
-    let total: f64 = (0..n).map(|_| uniform(rng, cfg.apartment_room_area)).sum();
+    // Sometimes one more rectangle is split off and left out at a corner:
+    // an L-shaped (or stepped) apartment.
+    let cut_corner = n >= 3 && rng.random_bool(CORNER_CUT_PROBABILITY);
+    let parts = n + usize::from(cut_corner);
+    let total: f64 = (0..parts).map(|_| uniform(rng, cfg.apartment_room_area)).sum();
     let (w, d) = dims(total, rng.random_range(1.0..1.8));
     let (w, d) = if rng.random_bool(0.5) { (w, d) } else { (d, w) };
     let mut rects: Vec<[f64; 4]> = vec![[0.0, 0.0, w, d]];
-    while rects.len() < n {
+    while rects.len() < parts {
         // Split the biggest splittable rectangle across its longer side.
         let pick = rects
             .iter()
@@ -259,6 +265,20 @@ fn apartment(rng: &mut ChaCha8Rng, cfg: &SceneConfig) -> Option<Vec<(RoomKind, V
             rects.push([r[0], r[1], r[2], cut]);
             rects.push([r[0], cut, r[2], r[3]]);
         }
+    }
+    if cut_corner {
+        let area = |r: &[f64; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+        let biggest = rects.iter().map(area).fold(0.0, f64::max);
+        let corners: Vec<usize> = (0..rects.len())
+            .filter(|&i| {
+                let r = rects[i];
+                (r[0] == 0.0 || r[2] == w) && (r[1] == 0.0 || r[3] == d) && area(&r) < biggest && area(&r) < 0.35 * w * d
+            })
+            .collect();
+        if corners.is_empty() {
+            return None;
+        }
+        rects.swap_remove(corners[rng.random_range(0..corners.len())]);
     }
     // Deterministic order: by position.
     rects.sort_by(|a, b| a[1].total_cmp(&b[1]).then(a[0].total_cmp(&b[0])));
@@ -626,7 +646,12 @@ pub(crate) fn sample(rng: &mut ChaCha8Rng, cfg: &SceneConfig) -> Option<Plan> {
             if room_kind == RoomKind::Bathroom { uniform(rng, cfg.bathroom_area) } else { uniform(rng, cfg.room_area) };
         vec![(room_kind, shaped_room(rng, kind, target)?)]
     };
-    let non_orthogonal = rng.random_bool(cfg.non_orthogonal_probability.clamp(0.0, 1.0)) && chamfer(rng, &mut rooms);
+    // A plan without a corner to cut is re-sampled rather than left
+    // orthogonal, so the share of non-orthogonal scenes is the configured one.
+    let non_orthogonal = rng.random_bool(cfg.non_orthogonal_probability.clamp(0.0, 1.0));
+    if non_orthogonal && !chamfer(rng, &mut rooms) {
+        return None;
+    }
     let (rooms, walls) = wall_graph(&rooms);
     if walls.iter().any(|w| w.length() < MIN_WALL) {
         return None;

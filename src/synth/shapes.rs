@@ -295,7 +295,17 @@ pub(crate) fn build(world: &mut World, o: &Object, room: Option<RoomKind>, rng: 
                 l.legs(0.02, 0.035, h - 0.03, m, false);
             }
         }
-        C::Tv | C::Computer | C::Screen => {
+        C::Computer => {
+            // A monitor: foot, neck, panel with a screen on the front.
+            let frame = plain(rng, [30, 30, 32], 6);
+            let screen = plain(rng, [12, 14, 20], 4);
+            let panel_lo = h * 0.3;
+            l.cube([-hx * 0.4, -hy, 0.0], [hx * 0.4, hy, 0.015], frame);
+            l.cube([-0.025, -hy * 0.3, 0.015], [0.025, hy * 0.1, panel_lo], frame);
+            l.cube([-hx, hy * 0.1, panel_lo], [hx, hy * 0.5, h], frame);
+            l.cube([-hx + 0.015, hy * 0.5, panel_lo + 0.015], [hx - 0.015, hy * 0.5 + 0.004, h - 0.015], screen);
+        }
+        C::Tv | C::Screen => {
             let frame = plain(rng, [25, 25, 28], 5);
             let screen = plain(rng, [10, 12, 18], 4);
             l.cube([-hx, -hy, 0.0], [hx, hy - 0.004, h], frame);
