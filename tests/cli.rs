@@ -209,3 +209,17 @@ fn run_on_a_cloud_writes_the_cloud_and_says_where_it_stopped() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("roomscribe solve"), "{}", stderr(&o));
 }
+
+#[test]
+fn raw_model_output_fixture_is_invalid_until_solved() {
+    let raw = fixture("spatiallm/raw_model_output.txt");
+    assert_eq!(run(&["validate", s(&raw)]).status.code(), Some(1));
+    let d = tmp();
+    let out = d.path().join("solved.json");
+    let o = run(&["solve", s(&raw), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(run(&["validate", s(&out)]).status.code(), Some(0));
+    let svg = d.path().join("plan.svg");
+    assert!(run(&["convert", s(&out), "-o", s(&svg)]).status.success());
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<title>door_0</title>"));
+}

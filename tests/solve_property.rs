@@ -201,6 +201,28 @@ fn endpoint_errors(l: &Layout, gt: &Layout) -> Vec<f64> {
     out
 }
 
+/// Layout F1 at IoU 0.5 (walls, doors and windows pooled), with the eval
+/// harness's SpatialLM-compatible metric.
+fn layout_f1_05(pred: &Layout, gt: &Layout) -> f64 {
+    use roomscribe::eval::layout_f1::score_scene;
+    use roomscribe::eval::{EvalClass, EvalScene, LayoutMetricConfig};
+    let cfg = LayoutMetricConfig::default();
+    let k = cfg.iou_thresholds.iter().position(|t| (*t - 0.5).abs() < 1e-12).expect("0.5 threshold");
+    let counts = score_scene(&EvalScene::from_layout(pred), &EvalScene::from_layout(gt), &cfg);
+    let (mut tp, mut np, mut ng) = (0, 0, 0);
+    for c in EvalClass::LAYOUT {
+        if let Some(v) = counts.get(&c) {
+            tp += v[k].tp;
+            np += v[k].num_pred;
+            ng += v[k].num_gt;
+        }
+    }
+    if np + ng == 0 {
+        return 1.0;
+    }
+    2.0 * tp as f64 / (np + ng) as f64
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -224,6 +246,8 @@ fn perturbed_layouts_solve_to_valid_plans() {
     let mut failures = Vec::new();
     let (mut before, mut after) = (Vec::new(), Vec::new());
     let mut improved = 0;
+    let mut f1_ok = 0;
+    let (mut f1_before, mut f1_after) = (0.0, 0.0);
     for seed in 0..cases {
         let gt = gt_apartment(seed);
         let noisy = perturb(&gt, &Perturb::default(), seed);
@@ -237,6 +261,12 @@ fn perturbed_layouts_solve_to_valid_plans() {
         if a <= b {
             improved += 1;
         }
+        let (fb, fa) = (layout_f1_05(&noisy, &gt), layout_f1_05(&s.layout, &gt));
+        f1_before += fb;
+        f1_after += fa;
+        if fa >= fb {
+            f1_ok += 1;
+        }
         before.push(b);
         after.push(a);
     }
@@ -246,8 +276,14 @@ fn perturbed_layouts_solve_to_valid_plans() {
         median(before),
         median(after)
     );
+    eprintln!(
+        "layout F1@0.5: mean {:.3} -> {:.3}; solved >= perturbed in {f1_ok} / {cases}",
+        f1_before / cases as f64,
+        f1_after / cases as f64
+    );
     assert!(failures.is_empty(), "{} failures, first: {:?}", failures.len(), failures.first());
     assert!(improved * 100 >= 95 * cases, "improved only in {improved} / {cases}");
+    assert!(f1_ok * 100 >= 95 * cases, "F1 kept or improved only in {f1_ok} / {cases}");
 }
 
 #[test]
@@ -306,11 +342,60 @@ fn solving_is_deterministic() {
     assert_eq!(serde_json::to_string(&a.report).unwrap(), serde_json::to_string(&b.report).unwrap());
 }
 
+/// Synthetic apartments from the generator, perturbed the same way.
+#[test]
+fn synthetic_scenes_solve_to_valid_plans() {
+    use roomscribe::synth::{generate, SceneConfig};
+    let cases: u64 = std::env::var("SOLVE_SYNTH_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    let cfg = SceneConfig::default();
+    let mut failures = Vec::new();
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let (mut f1_ok, mut improved) = (0, 0);
+    let (mut f1_before, mut f1_after) = (0.0, 0.0);
+    for seed in 0..cases {
+        let gt = generate(seed, &cfg).expect("scene").layout;
+        assert!(gt.validate().is_empty(), "synthetic seed {seed} is invalid: {:?}", gt.validate());
+        let clean = solve(&gt, None, &SolveConfig::default()).unwrap();
+        assert!(clean.report.valid, "seed {seed}: solving a valid scene broke it: {:?}", clean.report.remaining);
+        let noisy = perturb(&gt, &Perturb::default(), seed);
+        let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
+        if !s.report.valid {
+            failures.push((seed, s.report.remaining.clone()));
+        }
+        let (b, a) = (median(endpoint_errors(&noisy, &gt)), median(endpoint_errors(&s.layout, &gt)));
+        if a <= b {
+            improved += 1;
+        }
+        before.push(b);
+        after.push(a);
+        let (fb, fa) = (layout_f1_05(&noisy, &gt), layout_f1_05(&s.layout, &gt));
+        f1_before += fb;
+        f1_after += fa;
+        if fa >= fb {
+            f1_ok += 1;
+        }
+    }
+    eprintln!(
+        "synthetic scenes: {} / {cases} valid; median endpoint error {:.3} -> {:.3} m (improved in {improved}); layout F1@0.5 {:.3} -> {:.3}, kept or improved in {f1_ok} / {cases}",
+        cases as usize - failures.len(),
+        median(before),
+        median(after),
+        f1_before / cases as f64,
+        f1_after / cases as f64
+    );
+    assert!(failures.is_empty(), "{} failures, first: {:?}", failures.len(), failures.first());
+    assert!(f1_ok * 100 >= 95 * cases, "F1 kept or improved only in {f1_ok} / {cases}");
+}
+
 #[test]
 #[ignore]
 fn debug_case() {
     let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
-    let gt = gt_apartment(seed);
+    let gt = if std::env::var("SYNTH").is_ok() {
+        roomscribe::synth::generate(seed, &roomscribe::synth::SceneConfig::default()).unwrap().layout
+    } else {
+        gt_apartment(seed)
+    };
     let noisy = perturb(&gt, &Perturb::default(), seed);
     let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
     let want: u32 = std::env::var("OBJ").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
@@ -319,7 +404,13 @@ fn debug_case() {
         eprintln!("{c:?}");
     }
     eprintln!("{:?}", s.report.remaining);
-    eprintln!("{}", roomscribe::layout::write_json(&s.layout));
+    eprintln!("{:?}", s.report.skipped);
+    for w in &noisy.walls {
+        eprintln!("noisy {} {:?} {:?}", w.id, w.a, w.b);
+    }
+    for w in &s.layout.walls {
+        eprintln!("solved {} {:?} {:?}", w.id, w.a, w.b);
+    }
 }
 
 #[test]
@@ -333,4 +424,20 @@ fn debug_frame() {
     }
     let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
     eprintln!("frame {:?}", s.report.frame.map(f64::to_degrees));
+}
+
+#[test]
+#[ignore]
+fn debug_synth() {
+    use roomscribe::synth::{generate, SceneConfig};
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(23);
+    let gt = generate(seed, &SceneConfig::default()).unwrap().layout;
+    let noisy = perturb(&gt, &Perturb::default(), seed);
+    let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
+    for id in [3usize, 8, 9] {
+        eprintln!("gt {:?}\nnoisy {:?}\nsolved {:?}", gt.objects[id], noisy.objects[id], s.layout.objects[id]);
+    }
+    for c in s.report.changes.iter().filter(|c| matches!(c.entity, roomscribe::layout::EntityRef::Object(3 | 8 | 9))) {
+        eprintln!("{c:?}");
+    }
 }

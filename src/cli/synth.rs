@@ -126,11 +126,7 @@ pub fn run(c: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
 /// The scene of a seed as the sensors need it.
 fn scene_parts(seed: u64) -> Result<SceneParts, String> {
     let scene = generate(seed, &SceneConfig::default()).map_err(|e| e.to_string())?;
-    let rooms = scene
-        .rooms
-        .iter()
-        .map(|r| crate::synth::camera::RoomOutline { polygon: r.interior.clone(), height: r.height })
-        .collect();
+    let rooms = crate::synth::capture::rooms_of(&scene);
     Ok((scene.layout, scene.world, rooms))
 }
 

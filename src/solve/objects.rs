@@ -322,37 +322,45 @@ fn anchoring(o: &Object) -> (u8, f64) {
     (fixed, o.size[0] * o.size[1] * o.size[2])
 }
 
-/// The smallest move of `m` out of `s`: lifting it onto `s` when it rests
-/// over `s` and that is shorter, else the shortest sideways move that keeps
-/// it inside the rooms (the shortest of all when none does).
-fn best_move(m: &Object, s: &Object, rooms: &[Room], tol: f64) -> Option<[f64; 3]> {
+/// Candidate moves of object `m` out of object `s`, shortest first:
+/// sideways along each footprint axis (both ways), and lifting onto `s`
+/// when `m` rests over it.
+fn candidate_moves(m: &Object, s: &Object) -> Vec<(f64, [f64; 3])> {
     let mut cands: Vec<(f64, [f64; 3])> = separating_moves(m, s).into_iter().map(|(d, v)| (d, [v.x, v.y, 0.0])).collect();
-    if cands.is_empty() {
-        return None;
-    }
     let c = P2::new(m.center[0], m.center[1]);
-    if can_carry(s) && matches!(support_of(&m.class), Support::Floor | Support::Any) && point_in_polygon(&c, &footprint(s)) {
+    if !cands.is_empty()
+        && can_carry(s)
+        && matches!(support_of(&m.class), Support::Floor | Support::Any)
+        && point_in_polygon(&c, &footprint(s))
+    {
         let lift = z_range(s).1 - z_range(m).0;
         if lift > 0.0 {
             cands.push((lift, [0.0, 0.0, lift]));
         }
     }
     cands.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let inside = |v: &[f64; 3]| {
-        if rooms.is_empty() {
-            return true;
-        }
-        let mut moved = m.clone();
-        moved.center = [m.center[0] + v[0], m.center[1] + v[1], m.center[2] + v[2]];
-        outside_rooms(&footprint(&moved), rooms) <= tol
-    };
-    cands.iter().find(|(_, v)| inside(v)).or(cands.first()).map(|(_, v)| *v)
+    cands
+}
+
+/// Whether object `k` moved by `v` is inside the rooms and clear of every
+/// other object.
+fn move_is_clear(objects: &[Object], k: usize, v: &[f64; 3], rooms: &[Room], cfg: &SolveConfig) -> bool {
+    let m = &objects[k];
+    let mut moved = m.clone();
+    moved.center = [m.center[0] + v[0], m.center[1] + v[1], m.center[2] + v[2]];
+    if !rooms.is_empty() && outside_rooms(&footprint(&moved), rooms) > cfg.tolerances.room {
+        return false;
+    }
+    objects.iter().enumerate().all(|(j, o)| {
+        j == k || !object_is_sound(o) || overlap_exempt(&moved, o) || overlap_volume(&moved, o) <= cfg.tolerances.overlap_volume
+    })
 }
 
 /// Separation pass: each interpenetrating pair is pushed apart with the
 /// smallest move (sideways along a footprint axis, or up onto the other
-/// object) that keeps the mover inside the rooms; the less anchored object
-/// moves.
+/// object) that leaves the mover inside the rooms and clear of every other
+/// object; the less anchored object is tried first, then the other; when
+/// no move is clear, the shortest one of the less anchored object is made.
 pub fn separate(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
     let n = layout.objects.len();
     for i in 0..n {
@@ -367,9 +375,16 @@ pub fn separate(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
             let (ka, kb) = (anchoring(a), anchoring(b));
             let a_moves = ka.0 < kb.0 || (ka.0 == kb.0 && ka.1 <= kb.1);
             let (m, s) = if a_moves { (i, j) } else { (j, i) };
-            if let Some(v) = best_move(&layout.objects[m], &layout.objects[s], rooms, cfg.tolerances.room) {
-                let o = &mut layout.objects[m];
-                for (c, d) in o.center.iter_mut().zip(v) {
+            let first = candidate_moves(&layout.objects[m], &layout.objects[s]);
+            let second = candidate_moves(&layout.objects[s], &layout.objects[m]);
+            let pick = first
+                .iter()
+                .find(|(_, v)| move_is_clear(&layout.objects, m, v, rooms, cfg))
+                .map(|(_, v)| (m, *v))
+                .or_else(|| second.iter().find(|(_, v)| move_is_clear(&layout.objects, s, v, rooms, cfg)).map(|(_, v)| (s, *v)))
+                .or_else(|| first.first().map(|(_, v)| (m, *v)));
+            if let Some((k, v)) = pick {
+                for (c, d) in layout.objects[k].center.iter_mut().zip(v) {
                     *c += d;
                 }
             }

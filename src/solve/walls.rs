@@ -693,8 +693,24 @@ pub fn close_loops(
         }
         if let Some((t, j, x)) = best {
             walls[i].set_end(e, x);
-            tees.push((i, e, j));
             report.change(EntityRef::Wall(walls[i].id), Pass::CloseLoop, t, format!("extended onto wall_{}", walls[j].id));
+            // Landing next to the host's own loose end: that end comes too,
+            // making a corner rather than a T with a stub.
+            let loose = singleton_ends(walls, corners, tees);
+            let host_end = (0..2).find(|&f| {
+                loose.contains(&(j, f))
+                    && (walls[j].end(f) - x).norm() <= cfg.join_radius
+                    && end_move_ok(&walls[j], f, x, cfg.tolerances.min_wall_length)
+            });
+            match host_end {
+                Some(f) => {
+                    let d = (walls[j].end(f) - x).norm();
+                    walls[j].set_end(f, x);
+                    corners.push(vec![(i, e), (j, f)]);
+                    report.change(EntityRef::Wall(walls[j].id), Pass::CloseLoop, d, format!("end joined to wall_{}", walls[i].id));
+                }
+                None => tees.push((i, e, j)),
+            }
         }
     }
     // 2. Join pairs of unjoined ends.
@@ -930,9 +946,13 @@ mod tests {
     fn frame_is_estimated_and_axis_prior_applies() {
         let r = 0.3f64;
         let rot = |x: f64, y: f64| [x * r.cos() - y * r.sin(), x * r.sin() + y * r.cos()];
-        let l = layout_of(&[(rot(0.0, 0.0), rot(4.0, 0.0)), (rot(4.0, 0.0), rot(4.0, 3.0)), (rot(4.0, 3.0), rot(0.0, 3.1))]);
+        let l = layout_of(&[(rot(0.0, 0.0), rot(4.0, 0.0)), (rot(4.0, 0.0), rot(4.0, 3.0)), (rot(4.0, 3.0), rot(0.0, 3.0))]);
         let f = estimate_frame(&l, &cfg()).unwrap();
         assert!((f - r).abs() < 1e-9, "{f}");
+        // Noise averages out: +1° and -1° walls of equal length.
+        let l = layout_of(&[(rot(0.0, 0.0), rot(4.0, 0.0698)), (rot(4.0, 0.0), rot(4.0698, 4.0)), (rot(4.0, 4.0), rot(0.0, 4.0))]);
+        let f = estimate_frame(&l, &cfg()).unwrap();
+        assert!((f - r).abs() < 0.2f64.to_radians(), "{}", (f - r).to_degrees());
         let l = layout_of(&[([0.0, 0.0], [4.0, 0.05]), ([4.0, 0.0], [4.0, 3.0])]);
         assert_eq!(estimate_frame(&l, &cfg()), Some(0.0));
         assert_eq!(estimate_frame(&Layout::new(), &cfg()), None);

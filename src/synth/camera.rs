@@ -19,7 +19,7 @@
 
 use super::bvh::Bvh;
 use super::bvh::Geometry;
-use super::world::{SurfaceLabel, World};
+use super::world::{SurfaceLabel, Texture, World};
 use crate::layout::{Layout, OpeningKind};
 use crate::trajectory::{StampedPose, Trajectory};
 use nalgebra::{Isometry3, Matrix3, Rotation3, Translation3, UnitQuaternion, Vector3};
@@ -130,7 +130,7 @@ impl Default for PathConfig {
             look_interval: 1.0,
             jitter: 1.0,
             floor_glance: 0.08,
-            ceiling_glance: 0.05,
+            ceiling_glance: 0.03,
         }
     }
 }
@@ -154,9 +154,11 @@ const POSITION_DT: f64 = 0.1;
 /// walking (carpets lie below it, chandeliers hang above it), metres.
 const BLOCKING_BAND: (f32, f32) = (0.08, 1.9);
 /// Rays for scoring a view direction: pitch below horizontal, radians.
-const VIEW_RAY_PITCH: f64 = -0.25;
+const VIEW_RAY_PITCH: f64 = -0.15;
 /// Distance a view is considered "open" at, metres (scores saturate).
 const VIEW_OPEN_DISTANCE: f32 = 4.0;
+/// A view ray that hits nothing within this distance looks outside, metres.
+const VIEW_ESCAPE_DISTANCE: f32 = 15.0;
 /// Steps a person makes per second while walking.
 const STEP_FREQUENCY: f64 = 1.8;
 /// Clearance kept from open door leaves, metres.
@@ -383,11 +385,12 @@ fn build_grid(
         }
     }
     // Furniture and clutter footprints (axis-aligned bounds per mesh).
+    let bounds = mesh_bounds(geometry);
     for (mi, label) in geometry.labels.iter().enumerate() {
         if !matches!(label, SurfaceLabel::Object(_) | SurfaceLabel::Clutter) {
             continue;
         }
-        let (bl, bh) = mesh_bounds(geometry, mi);
+        let (bl, bh) = bounds[mi];
         if !(bl[2] < BLOCKING_BAND.1 && bh[2] > BLOCKING_BAND.0) {
             continue;
         }
@@ -433,7 +436,7 @@ fn build_grid(
         if !matches!(label, SurfaceLabel::Door(_)) {
             continue;
         }
-        let (bl, bh) = mesh_bounds(geometry, mi);
+        let (bl, bh) = bounds[mi];
         let c = DOOR_LEAF_CLEARANCE;
         mark_rect(&mut grid, [bl[0] as f64 - c, bl[1] as f64 - c], [bh[0] as f64 + c, bh[1] as f64 + c], |g, i| g.free[i] = false);
     }
@@ -464,11 +467,11 @@ fn build_grid(
     Ok((grid, adjacency))
 }
 
-/// Axis-aligned bounds of one mesh of the geometry.
-fn mesh_bounds(geometry: &Geometry, mesh: usize) -> ([f32; 3], [f32; 3]) {
-    let mut bl = [f32::INFINITY; 3];
-    let mut bh = [f32::NEG_INFINITY; 3];
-    for t in geometry.triangles.iter().filter(|t| t.mesh as usize == mesh) {
+/// Axis-aligned bounds of every mesh of the geometry (one pass).
+fn mesh_bounds(geometry: &Geometry) -> Vec<([f32; 3], [f32; 3])> {
+    let mut b = vec![([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]); geometry.labels.len()];
+    for t in &geometry.triangles {
+        let Some((bl, bh)) = b.get_mut(t.mesh as usize) else { continue };
         for p in t.p {
             for k in 0..3 {
                 bl[k] = bl[k].min(p[k]);
@@ -476,7 +479,7 @@ fn mesh_bounds(geometry: &Geometry, mesh: usize) -> ([f32; 3], [f32; 3]) {
             }
         }
     }
-    (bl, bh)
+    b
 }
 
 /// Indices of the meshes that are closed leaves of interior doors (a door
@@ -779,7 +782,7 @@ pub fn plan_path(
         }
         let eye = [p[0] as f32, p[1] as f32, base_height as f32];
         let phase = rng.random_range(0.0..std::f64::consts::TAU);
-        let mut best_yaw = 0.0;
+        let mut best_yaw = yaw_prev.unwrap_or(0.0);
         let mut best_score = f64::NEG_INFINITY;
         for c in 0..16 {
             let cand = phase + c as f64 * std::f64::consts::TAU / 16.0;
@@ -792,11 +795,14 @@ pub fn plan_path(
             if delta.abs() > 1.0 {
                 continue;
             }
-            let mut score = view_score(bvh, eye, yaw) + rng.random_range(0.0..0.6);
+            // Standing still: keep panning the same way (looking around).
+            let standing = !moving || heading.is_none();
+            if standing && yaw_prev.is_some() && !(0.25..=0.95).contains(&(delta * sweep)) {
+                continue;
+            }
+            let mut score = view_score(geometry, bvh, eye, yaw) + rng.random_range(0.0..0.6);
             if let Some(h) = heading.filter(|_| moving) {
                 score += 1.2 * wrap_angle(yaw - h).cos();
-            } else {
-                score -= 1.5 * (delta - 0.55 * sweep).abs();
             }
             score -= 0.4 * delta.abs();
             if score > best_score {
@@ -805,12 +811,12 @@ pub fn plan_path(
             }
         }
         yaw_prev = Some(best_yaw);
-        let mut pitch: f64 = -0.22 + rng.random_range(-0.18..0.14);
+        let mut pitch: f64 = -0.36 + rng.random_range(-0.16..0.14);
         let g: f64 = rng.random_range(0.0..1.0);
         if g < cfg.floor_glance {
             pitch = -0.85;
         } else if g < cfg.floor_glance + cfg.ceiling_glance {
-            pitch = 0.45;
+            pitch = 0.35;
         }
         pitch = pitch.clamp(pitch_prev - 0.65, pitch_prev + 0.65);
         pitch_prev = pitch;
@@ -833,18 +839,31 @@ pub fn plan_path(
     Ok(CameraPath { positions, speeds, looks, look_interval: interval, base_height, jitter, duration })
 }
 
-/// Median free distance of three rays around `yaw`, saturating at
-/// [`VIEW_OPEN_DISTANCE`].
-fn view_score(bvh: &Bvh, eye: [f32; 3], yaw: f64) -> f64 {
-    let mut d = [0.0f32; 3];
-    for (k, off) in [-0.35f64, 0.0, 0.35].into_iter().enumerate() {
-        let (s, c) = (yaw + off).sin_cos();
-        let (sp, cp) = VIEW_RAY_PITCH.sin_cos();
-        let dir = [(cp * c) as f32, (cp * s) as f32, sp as f32];
-        d[k] = bvh.intersect(eye, dir, 0.0, VIEW_OPEN_DISTANCE).map_or(VIEW_OPEN_DISTANCE, |h| h.t);
+/// How good a view along `yaw` is: how far six rays around it reach
+/// (saturating at [`VIEW_OPEN_DISTANCE`]; escaping rays, which look out of
+/// the apartment, count as nothing) plus a bonus for textured surfaces and
+/// furniture, which is what a person scanning a room looks at.
+fn view_score(geometry: &Geometry, bvh: &Bvh, eye: [f32; 3], yaw: f64) -> f64 {
+    let mut dist = 0.0f32;
+    let mut interest = 0.0f32;
+    let mut n = 0.0f32;
+    for off in [-0.45f64, -0.15, 0.15, 0.45] {
+        for pitch in [VIEW_RAY_PITCH, VIEW_RAY_PITCH - 0.3] {
+            let (s, c) = (yaw + off).sin_cos();
+            let (sp, cp) = pitch.sin_cos();
+            let dir = [(cp * c) as f32, (cp * s) as f32, sp as f32];
+            n += 1.0;
+            let Some(hit) = bvh.intersect(eye, dir, 0.0, VIEW_ESCAPE_DISTANCE) else { continue };
+            dist += hit.t.min(VIEW_OPEN_DISTANCE);
+            if geometry.material(hit.triangle).texture != Texture::Plain {
+                interest += 1.0;
+            }
+            if matches!(geometry.label(hit.triangle), SurfaceLabel::Object(_) | SurfaceLabel::Clutter) {
+                interest += 0.5;
+            }
+        }
     }
-    d.sort_by(f32::total_cmp);
-    (d[1] + 0.5 * d[0]) as f64
+    (dist / n + 3.5 * interest / n) as f64
 }
 
 fn wrap_angle(a: f64) -> f64 {

@@ -21,6 +21,16 @@ use std::path::Path;
 /// `synth scan`), Hz. Videos use their own frame rate.
 pub const SCAN_TRAJECTORY_FPS: f64 = 10.0;
 
+/// The walkable outlines of a generated scene's rooms (the interior
+/// polygons at the wall faces; the centre-line polygon when a room has none).
+pub fn rooms_of(scene: &super::Scene) -> Vec<RoomOutline> {
+    scene
+        .rooms
+        .iter()
+        .map(|r| RoomOutline { polygon: if r.interior.len() >= 3 { r.interior.clone() } else { r.polygon.clone() }, height: r.height })
+        .collect()
+}
+
 /// Errors simulating or writing a capture.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {

@@ -14,15 +14,14 @@
 
 use super::bvh::Geometry;
 use super::camera::Intrinsics;
-use super::texture::{albedo, hash2, value_noise, Lighting};
+use super::texture::{albedo, hash2, outdoor, value_noise, Lighting};
+use super::world::SurfaceLabel;
 use nalgebra::{Isometry3, Point3, Vector3};
 
 /// TUM RGB-D depth scale: 16-bit value per metre.
 pub const DEPTH_SCALE: f64 = 5000.0;
 /// Marks a pixel no triangle covers.
 const NO_TRIANGLE: u32 = u32::MAX;
-/// Colour of pixels that see nothing (sRGB, 0..1).
-const BACKGROUND: [f32; 3] = [0.05, 0.05, 0.06];
 
 /// Rendering options. `Default`: a phone video without motion blur, with
 /// mild exposure drift, vignetting and sensor noise.
@@ -188,7 +187,9 @@ impl Renderer<'_> {
                 let i = y * w + x;
                 let ti = vb.triangle[i];
                 if ti == NO_TRIANGLE {
-                    color[i] = BACKGROUND;
+                    let dc = Vector3::new((x as f64 - k.cx) / k.fx, (y as f64 - k.cy) / k.fy, 1.0);
+                    let d = (m * dc).normalize();
+                    color[i] = outdoor([d.x as f32, d.y as f32, d.z as f32], self.config.seed);
                     continue;
                 }
                 let tri = &self.geometry.triangles[ti as usize];
@@ -208,7 +209,15 @@ impl Renderer<'_> {
                 let nrm = tri.normal;
                 let cos = ((nrm[0] as f64 * d.x + nrm[1] as f64 * d.y + nrm[2] as f64 * d.z) / dl).abs().max(0.2);
                 let footprint = (z * dl / k.fx / cos) as f32;
-                let a = albedo(&material, uv, footprint);
+                let mut a = albedo(&material, uv, footprint);
+                if matches!(self.geometry.labels[tri.mesh as usize], SurfaceLabel::Window(_)) {
+                    // Glass: the outdoor view, lightly tinted by the pane.
+                    let du = d / dl;
+                    let env = outdoor([du.x as f32, du.y as f32, du.z as f32], self.config.seed);
+                    a = [0.85 * env[0] + 0.15 * a[0], 0.85 * env[1] + 0.15 * a[1], 0.85 * env[2] + 0.15 * a[2]];
+                    color[i] = a;
+                    continue;
+                }
                 let p = o + d * z;
                 let l = self.lighting.shade([p.x as f32, p.y as f32, p.z as f32], nrm);
                 color[i] = [a[0] * l, a[1] * l, a[2] * l];

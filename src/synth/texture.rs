@@ -44,15 +44,15 @@ fn wood(base: [f32; 3], u: f32, v: f32, fp: f32, s: u32) -> [f32; 3] {
     let i = (u / plank_w).floor();
     let offset = hash2(i as i32, 17, s) * plank_l;
     let j = ((v + offset) / plank_l).floor();
-    let tint = 0.78 + 0.4 * hash2(i as i32, j as i32, s ^ 0x51);
+    let tint = 0.7 + 0.5 * hash2(i as i32, j as i32, s ^ 0x51);
     let lu = u - i * plank_w;
     let lv = v + offset - j * plank_l;
     // Grain: stripes along the plank, warped by low-frequency noise.
     let warp = 3.0 * value_noise(lu * 6.0 + i, lv * 1.5, s ^ 3);
     let period = 0.012 + 0.01 * hash2(i as i32, j as i32, s ^ 9);
     let g = (std::f32::consts::TAU * (lu / period + warp)).sin();
-    let grain = 1.0 + 0.14 * g * fade(period, fp);
-    let knots = 1.0 - 0.25 * smooth_step(0.82, 0.9, value_noise(lu * 12.0, lv * 5.0, s ^ 11));
+    let grain = 1.0 + 0.2 * g * fade(period, fp);
+    let knots = 1.0 - 0.45 * smooth_step(0.8, 0.86, value_noise(lu * 40.0, lv * 14.0, s ^ 11)) * fade(0.03, fp);
     // Seams between planks and at plank ends.
     let seam_side = line_coverage(lu.min(plank_w - lu), 0.0015, fp);
     let seam_end = line_coverage(lv.min(plank_l - lv), 0.0015, fp);
@@ -67,7 +67,9 @@ fn fabric(base: [f32; 3], u: f32, v: f32, fp: f32, s: u32) -> [f32; 3] {
     let weave = 1.0 + 0.1 * weave * fade(weave_p, fp);
     // Some fabrics carry a plaid / stripe print.
     let kind = hash1(s, 5);
-    let mut c = mul(base, mottle * weave);
+    // Heathered yarn: blotches a centimetre or two across.
+    let heather = 1.0 + 0.28 * (value_noise(u * 70.0, v * 70.0, s ^ 0x4ea7) - 0.5) * fade(1.0 / 70.0, fp);
+    let mut c = mul(base, mottle * weave * heather);
     if kind < 0.5 {
         let p = 0.06 + 0.08 * hash1(s, 6);
         let su = line_coverage(wrap_dist(u, p), p * 0.12, fp);
@@ -87,7 +89,9 @@ fn tiles(base: [f32; 3], u: f32, v: f32, fp: f32, s: u32) -> [f32; 3] {
     let dv = v - j * size;
     let d = du.min(size - du).min(dv).min(size - dv);
     let grout = line_coverage(d, 0.003, fp);
-    let grout_color = if hash1(s, 3) < 0.5 { [0.92, 0.92, 0.9] } else { [0.25, 0.25, 0.26] };
+    // Grout contrasts with the tile (light tiles, dark grout and back).
+    let lum = 0.3 * base[0] + 0.59 * base[1] + 0.11 * base[2];
+    let grout_color = if lum < 0.55 { [0.92, 0.92, 0.9] } else { [0.3, 0.3, 0.31] };
     mix(mul(base, tint * speck), grout_color, grout)
 }
 
@@ -181,7 +185,45 @@ fn carpet(base: [f32; 3], u: f32, v: f32, fp: f32, s: u32) -> [f32; 3] {
     let a = wrap_dist(u + v, p);
     let b = wrap_dist(u - v, p);
     let motif = line_coverage(a.min(b), p * 0.08, fp);
-    mix(mul(base, mottle * pile), mul(accent_color(s), 0.8), 0.45 * motif)
+    let lum = 0.3 * base[0] + 0.59 * base[1] + 0.11 * base[2];
+    let motif_color = if lum < 0.5 { mix(accent_color(s), [1.0, 1.0, 1.0], 0.5) } else { mul(accent_color(s), 0.35) };
+    mix(mul(base, mottle * pile), motif_color, 0.6 * motif)
+}
+
+/// What a window shows: a procedural outdoor view at infinity seen along
+/// the unit world direction `d` (sky with clouds, a skyline of buildings
+/// with window grids, ground below the horizon). Also what is seen where a
+/// ray leaves the apartment through an open doorway.
+pub fn outdoor(d: [f32; 3], seed: u32) -> [f32; 3] {
+    let e = d[2].clamp(-1.0, 1.0).asin();
+    let a = d[1].atan2(d[0]) + std::f32::consts::PI; // 0..2pi
+    // Buildings: azimuth bins of varying width.
+    let bin_w = 0.22;
+    let bi = (a / bin_w).floor();
+    let h = |k: u32| hash2(bi as i32, k as i32, seed ^ 0xb01d);
+    let top = 0.04 + 0.4 * h(1) * h(1);
+    if e < -0.02 {
+        // Ground: grass and paving.
+        let g = fbm(a * 8.0, e * 30.0, seed ^ 0x6a55);
+        return if h(5) < 0.5 { [0.3 + 0.2 * g, 0.45 + 0.2 * g, 0.25] } else { [0.45 + 0.2 * g, 0.45 + 0.2 * g, 0.47 + 0.2 * g] };
+    }
+    if e < top && h(2) > 0.15 {
+        let facade = palette_soft((h(3) * 97.0) as u32);
+        let cell = 0.035;
+        let (wu, wv) = ((a / cell).fract(), ((e + 0.02) / cell).fract());
+        let window = (0.25..0.75).contains(&wu) && (0.3..0.8).contains(&wv);
+        return if window { [0.25, 0.3, 0.38] } else { facade };
+    }
+    // Sky: gradient plus clouds.
+    let t = (e / 1.2).clamp(0.0, 1.0);
+    let sky = [0.75 - 0.3 * t, 0.85 - 0.25 * t, 0.95];
+    let c = smooth_step(0.55, 0.75, fbm(a * 3.0, e * 6.0, seed ^ 0xc10d));
+    mix(sky, [0.97, 0.97, 0.97], c)
+}
+
+fn palette_soft(k: u32) -> [f32; 3] {
+    const P: [[f32; 3]; 6] = [[0.8, 0.75, 0.65], [0.65, 0.55, 0.5], [0.85, 0.85, 0.82], [0.55, 0.6, 0.65], [0.75, 0.6, 0.45], [0.6, 0.62, 0.58]];
+    P[(hash_u32(k, 0x51) % P.len() as u32) as usize]
 }
 
 /// Room lighting: one ceiling light per room plus ambient light; no
@@ -200,7 +242,7 @@ pub struct Lighting {
 
 impl Default for Lighting {
     fn default() -> Self {
-        Lighting { lights: Vec::new(), ambient: 0.5, strength: 0.75, falloff: 0.06 }
+        Lighting { lights: Vec::new(), ambient: 0.42, strength: 0.6, falloff: 0.08 }
     }
 }
 
@@ -235,7 +277,7 @@ impl Lighting {
             // A soft overhead light so unlit worlds still show their shape.
             diffuse = 0.6 + 0.4 * n[2].abs();
         }
-        self.ambient + self.strength * diffuse.min(1.4)
+        self.ambient + self.strength * diffuse.min(1.2)
     }
 }
 
