@@ -21,7 +21,7 @@ fn expected() -> Value {
 #[test]
 fn smoke_benchmark_matches_the_reference() {
     let m = smoke();
-    let mut stage = builtin_stage(&m).unwrap();
+    let mut stage = builtin_stage(&m).unwrap().unwrap();
     let r = run_benchmark(&m, stage.as_mut(), None, |_, _| {}).unwrap();
     assert!(r.failures.is_empty(), "{:?}", r.failures);
     assert_eq!(r.cases, 8);
@@ -85,7 +85,7 @@ fn missing_predictions_are_failures_scored_as_empty() {
     let mut m = smoke();
     m.predictions.layout = Some(root().join("eval/benchmarks/data/smoke/pred/traj")); // no layouts there
     m.metrics = vec![roomscribe::eval::bench::Metric::Layout];
-    let mut stage = builtin_stage(&m).unwrap();
+    let mut stage = builtin_stage(&m).unwrap().unwrap();
     let r = run_benchmark(&m, stage.as_mut(), None, |_, _| {}).unwrap();
     assert_eq!(r.failures.len(), 5);
     assert!(r.failures[0].error.contains("no predicted layout for scene_000"));
@@ -97,4 +97,25 @@ fn synthetic_without_a_generator_is_a_clear_error() {
     let m = Manifest::read(&root().join("eval/benchmarks/synthetic.toml")).unwrap();
     let e = run_benchmark(&m, &mut Oracle, None, |_, _| {}).unwrap_err().to_string();
     assert!(e.contains("no synthetic scene generator"), "{e}");
+}
+
+#[test]
+fn perturb_stage_is_deterministic_and_degrades_scores() {
+    let mut m = Manifest::read(&root().join("eval/benchmarks/smoke.toml")).unwrap();
+    m.stage = "perturb".into();
+    m.metrics = vec![roomscribe::eval::bench::Metric::Layout];
+    let mut opts = toml::Table::new();
+    opts.insert("sigma".into(), toml::Value::Float(0.05));
+    m.stage_options = Some(opts);
+    let run = |m: &Manifest| {
+        let mut stage = builtin_stage(m).unwrap().unwrap();
+        run_benchmark(m, stage.as_mut(), None, |_, _| {}).unwrap().layout.unwrap().to_json()
+    };
+    let a = run(&m);
+    assert_eq!(a, run(&m));
+    let f = a["entity_distance"]["mean_layout"]["f1@5cm"].as_f64().unwrap();
+    assert!(f < 1.0, "5 cm noise must cost matches at 5 cm: {f}");
+    let mut bad = m.clone();
+    bad.stage_options.as_mut().unwrap().insert("sigmaa".into(), toml::Value::Float(1.0));
+    assert!(builtin_stage(&bad).is_err());
 }

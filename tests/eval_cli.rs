@@ -96,3 +96,25 @@ fn eval_cloud_json_keys() {
     let out = bin().args(["eval", "cloud", "--pred"]).arg(dir.path().join("a.ply")).arg("--gt").arg(dir.path().join("missing.ply")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn bench_synthetic_oracle_is_perfect_and_bad_manifests_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/benchmarks/synthetic.toml");
+    let out = bin().args(["bench", "-q", "--json"]).arg(&manifest).arg("--out").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["cases"], 20);
+    assert_eq!(j["layout"]["mean_layout"]["f1@0.5"], 1.0);
+    assert_eq!(j["layout"]["mean_objects"]["f1@0.5"], 1.0);
+    assert!(dir.path().join("synthetic.md").is_file() && dir.path().join("synthetic.json").is_file());
+    let bad = dir.path().join("bad.toml");
+    write(&bad, "name = \"b\"\nstage = \"oracle\"\nmetrics = [\"layout\"]\n[synthetic]\nseeds = [0, 10]\n");
+    let out = bin().arg("bench").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("below 1000000"));
+    write(&bad, "name = \"b\"\nstage = \"solve\"\nmetrics = [\"layout\"]\n[synthetic]\nseeds = [1000000, 1000001]\n");
+    let out = bin().arg("bench").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stage \"solve\" is not available"));
+}

@@ -224,3 +224,50 @@ fn object_parts_stay_inside_their_boxes() {
         }
     }
 }
+
+/// The SpatialLM text of a scene (what `synth scene` writes as layout.txt)
+/// reads back into a layout that is just as valid.
+#[test]
+fn spatiallm_text_of_scenes_is_valid_too() {
+    use roomscribe::layout::{parse_spatiallm, to_spatiallm, ParseMode};
+    let cfg = SceneConfig::default();
+    for seed in 0..100 {
+        let s = generate(seed, &cfg).unwrap();
+        let (back, warnings) = parse_spatiallm(&to_spatiallm(&s.layout), ParseMode::Strict).unwrap();
+        assert!(warnings.is_empty(), "seed {seed}: {warnings:?}");
+        let v = back.validate();
+        assert!(v.is_empty(), "seed {seed}: {:?}", &v[..v.len().min(5)]);
+        assert_eq!(back.objects.len(), s.layout.objects.len());
+    }
+}
+
+/// The world is finite, inside the apartment's walls and between floor and
+/// ceiling, with indices in range and non-degenerate triangles.
+#[test]
+fn world_geometry_is_sane() {
+    let cfg = SceneConfig::default();
+    for seed in 0..40 {
+        let s = generate(seed, &cfg).unwrap();
+        let t = s.layout.walls.iter().map(|w| w.thickness).fold(0.0, f64::max);
+        let h = s.rooms[0].height;
+        let xs = s.layout.walls.iter().flat_map(|w| [w.a[0], w.b[0]]);
+        let ys = s.layout.walls.iter().flat_map(|w| [w.a[1], w.b[1]]);
+        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+        for m in &s.world.meshes {
+            assert_eq!(m.uvs.len(), m.vertices.len());
+            for v in &m.vertices {
+                let [x, y, z] = v.map(f64::from);
+                assert!(x.is_finite() && y.is_finite() && z.is_finite());
+                assert!(x > x0 - t && x < x1 + t && y > y0 - t && y < y1 + t, "seed {seed}: {:?} vertex {v:?} outside", m.label);
+                assert!(z > -1e-4 && z < h + 1e-4, "seed {seed}: {:?} vertex {v:?} below the floor or above the ceiling", m.label);
+            }
+            for tri in &m.triangles {
+                assert!(tri.iter().all(|&i| (i as usize) < m.vertices.len()));
+                let p = |i: u32| nalgebra::Vector3::from(m.vertices[i as usize].map(f64::from));
+                let area = (p(tri[1]) - p(tri[0])).cross(&(p(tri[2]) - p(tri[0]))).norm();
+                assert!(area > 1e-12, "seed {seed}: degenerate triangle in {:?}", m.label);
+            }
+        }
+    }
+}

@@ -93,3 +93,28 @@ fn rendered_depth_agrees_with_ray_casting() {
     assert!(checked > 3000, "{checked}");
     assert!(agree as f64 >= 0.99 * checked as f64, "{agree} of {checked} pixels within 1 mm of the ray-cast depth");
 }
+
+#[test]
+fn cli_scan_writes_the_capture_and_refuses_bad_input() {
+    let bin = env!("CARGO_BIN_EXE_roomscribe");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("scan");
+    let st = std::process::Command::new(bin)
+        .args(["-q", "synth", "scan", "--seed", "3", "--points", "2000", "--profile", "mvs", "-o"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for f in ["layout.json", "layout.txt", "scan.ply", "trajectory.txt", "intrinsics.yaml"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let o = std::process::Command::new(bin).args(["synth", "scan", "--profile", "sonar", "-o"]).arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "unknown profile is a usage error");
+    let o = std::process::Command::new(bin)
+        .args(["synth", "dataset", "--seeds", "999999..1000001", "-o"])
+        .arg(tmp.path().join("ds"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--allow-eval-seeds"));
+}

@@ -31,9 +31,9 @@ fn default_out(manifest: &Path) -> PathBuf {
 
 /// The stage a manifest names: the built-in ones, or an error listing them.
 fn stage_for(m: &Manifest) -> anyhow::Result<Box<dyn Stage>> {
-    builtin_stage(m).ok_or_else(|| {
+    builtin_stage(m).map_err(|e| anyhow::anyhow!("{}: {e}", m.name))?.ok_or_else(|| {
         anyhow::anyhow!(
-            "{}: stage {:?} is not available in roomscribe {} (available: \"none\" — score predictions on disk, \"oracle\" — harness self-check)",
+            "{}: stage {:?} is not available in roomscribe {} (available: \"none\" — score predictions on disk, \"oracle\" — harness self-check, \"perturb\" — ground truth plus noise)",
             m.name,
             m.stage,
             crate::VERSION

@@ -1,5 +1,5 @@
 use super::{Ctx, Outcome};
-use crate::layout::{Layout, ParseMode};
+use crate::layout::{Layout, LayoutFormat, ParseMode};
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -18,12 +18,17 @@ pub struct Args {
 }
 
 pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
+    let is_svg = a.output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    anyhow::ensure!(
+        is_svg || LayoutFormat::from_path(&a.output).is_some(),
+        "{}: unknown output format (expected a .json, .txt or .svg extension)",
+        a.output.display()
+    );
     let mode = if a.strict { ParseMode::Strict } else { ParseMode::Lenient };
     let (layout, warnings) = Layout::read_with(&a.input, mode)?;
     for w in &warnings {
         ctx.note(format!("warning: {}: {w}", a.input.display()));
     }
-    let is_svg = a.output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("svg"));
     if is_svg {
         let svg = crate::export::svg::floor_plan(&layout, &Default::default());
         crate::io::write_atomic(&a.output, svg.as_bytes()).with_context(|| format!("writing {}", a.output.display()))?;

@@ -48,7 +48,7 @@ pub struct TrajArgs {
     #[arg(long, default_value_t = 0.02)]
     pub max_dt: f64,
     /// RPE step in matched frames.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = super::parse::at_least_one)]
     pub rpe_delta: usize,
     /// RPE step in metres of ground-truth path (instead of frames).
     #[arg(long, conflicts_with = "rpe_delta")]

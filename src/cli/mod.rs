@@ -148,6 +148,80 @@ pub fn error_chain(e: &anyhow::Error) -> String {
     msg
 }
 
+/// Refuses an output folder that cannot be made, before any work is done:
+/// something other than a folder at `path`, or a file among its ancestors.
+/// Creates nothing; missing ancestors are fine (they get created).
+pub fn check_output_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    if let Ok(m) = std::fs::metadata(path) {
+        anyhow::ensure!(m.is_dir(), "{}: the output folder exists and is not a folder", path.display());
+        return Ok(());
+    }
+    for ancestor in path.ancestors().skip(1) {
+        if ancestor.as_os_str().is_empty() {
+            break;
+        }
+        if let Ok(m) = std::fs::metadata(ancestor) {
+            anyhow::ensure!(
+                m.is_dir(),
+                "{}: cannot create the output folder: {} is a file, not a folder",
+                path.display(),
+                ancestor.display()
+            );
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output file path that cannot be written, before any work is
+/// done (so a later output never fails after an earlier one was written):
+/// a folder at `path`, or a parent folder that is missing or is a file.
+pub fn check_output_file(path: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::ensure!(!path.is_dir(), "{}: is a folder, expected a file path", path.display());
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => return Ok(()),
+    };
+    if !parent.is_dir() {
+        check_output_dir(parent).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        anyhow::bail!("{}: the folder {} does not exist", path.display(), parent.display());
+    }
+    Ok(())
+}
+
+/// clap value parsers that refuse nonsense numbers at parse time (exit 2,
+/// with clap naming the flag and the value).
+pub mod parse {
+    /// A finite number > 0.
+    pub fn positive(s: &str) -> Result<f64, String> {
+        let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number"))?;
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(format!("expected a finite number > 0, got {s}"))
+        }
+    }
+
+    /// A horizontal field of view in degrees, in (0, 180).
+    pub fn fov_deg(s: &str) -> Result<f64, String> {
+        let v = positive(s)?;
+        if v < 180.0 {
+            Ok(v)
+        } else {
+            Err(format!("expected degrees between 0 and 180 (exclusive), got {s}"))
+        }
+    }
+
+    /// A count of at least one.
+    pub fn at_least_one(s: &str) -> Result<usize, String> {
+        match s.trim().parse::<usize>() {
+            Ok(0) => Err("must be at least 1".into()),
+            Ok(n) => Ok(n),
+            Err(_) => Err(format!("{s:?} is not a whole number >= 1")),
+        }
+    }
+}
+
 fn dispatch(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
     match command {
         Command::Run(a) => run::run(a, ctx),
@@ -161,5 +235,61 @@ fn dispatch(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
         Command::Eval(c) => eval::run(c, ctx),
         Command::Bench(a) => bench::run(a, ctx),
         Command::Doctor(a) => doctor::run(a, ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_chain_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(crate::layout::LayoutError::Io { path: "a.json".into(), source: io })
+            .context("writing a.json");
+        assert_eq!(error_chain(&e), "writing a.json: a.json: no such file");
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_chain(&e), "outer: inner");
+    }
+
+    #[test]
+    fn output_folders_under_files_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("afile");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(check_output_dir(&d.path().join("new/deeper")).is_ok());
+        assert!(check_output_dir(d.path()).is_ok());
+        let e = check_output_dir(&file).unwrap_err().to_string();
+        assert!(e.contains("afile") && e.contains("not a folder"), "{e}");
+        let e = check_output_dir(&file.join("a/b")).unwrap_err().to_string();
+        assert!(e.contains("afile is a file"), "{e}");
+        assert!(!d.path().join("new").exists());
+    }
+
+    #[test]
+    fn output_files_need_an_existing_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("afile");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(check_output_file(&d.path().join("out.json")).is_ok());
+        let e = check_output_file(&d.path().join("nodir/out.json")).unwrap_err().to_string();
+        assert!(e.contains("nodir") && e.contains("does not exist"), "{e}");
+        let e = check_output_file(&file.join("out.json")).unwrap_err().to_string();
+        assert!(e.contains("afile") && e.contains("not a folder"), "{e}");
+        let e = check_output_file(d.path()).unwrap_err().to_string();
+        assert!(e.contains("is a folder"), "{e}");
+    }
+
+    #[test]
+    fn numeric_flags_refuse_nonsense() {
+        for bad in ["0", "-1", "nan", "inf", "x", ""] {
+            assert!(parse::positive(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse::positive("2.5"), Ok(2.5));
+        assert!(parse::fov_deg("180").is_err());
+        assert_eq!(parse::fov_deg("60"), Ok(60.0));
+        assert!(parse::at_least_one("0").is_err());
+        assert!(parse::at_least_one("-3").is_err());
+        assert_eq!(parse::at_least_one("7"), Ok(7));
     }
 }

@@ -13,19 +13,19 @@ pub struct Args {
     #[arg(long)]
     pub calib: Option<PathBuf>,
     /// Horizontal field of view in degrees, when no calibration is known.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse::fov_deg)]
     pub fov: Option<f64>,
     /// Map units to metres for monocular input (overrides the priors).
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse::positive)]
     pub scale: Option<f64>,
     /// Camera height above the floor in metres (replaces the 1.45 m prior).
-    #[arg(long)]
+    #[arg(long, value_parser = camera_height)]
     pub camera_height: Option<f64>,
     /// Frame rate for image folders without timestamps.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, value_parser = super::parse::positive)]
     pub fps: f64,
     /// Downscale frames wider than this for tracking (pixels).
-    #[arg(long, default_value_t = 960)]
+    #[arg(long, default_value_t = 960, value_parser = clap::value_parser!(u32).range(MIN_TRACKING_WIDTH..))]
     pub max_width: u32,
     /// Estimate poses even when the capture provides them.
     #[arg(long)]
@@ -38,16 +38,32 @@ pub struct Args {
     pub max_frames: usize,
 }
 
+/// Narrowest frame the tracker is given (pixels); below this there is
+/// nothing left to detect features in (and OpenCV's resize asserts at 0).
+const MIN_TRACKING_WIDTH: i64 = 16;
+
+/// `--camera-height`: metres above the floor, within a person's reach.
+fn camera_height(s: &str) -> Result<f64, String> {
+    let h = super::parse::positive(s)?;
+    if (0.1..5.0).contains(&h) {
+        Ok(h)
+    } else {
+        Err(format!("expected metres between 0.1 and 5, got {s}"))
+    }
+}
+
 #[cfg(feature = "video")]
 pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     use anyhow::Context;
     use crate::recon::*;
     let mut cfg = ReconConfig { calib: a.calib, fov_deg: a.fov, scale: a.scale, camera_height: a.camera_height, fps: a.fps, max_width: a.max_width, ignore_capture_poses: a.ignore_capture_poses, max_frames: a.max_frames, ..Default::default() };
     cfg.dense.disabled = a.no_dense;
-    if let Some(h) = a.camera_height {
-        anyhow::ensure!(h.is_finite() && h > 0.1 && h < 5.0, "--camera-height {h}: expected metres between 0.1 and 5");
+    // Refuse what cannot work before the (long) reconstruction; the output
+    // folder itself is only made once there is something to put in it.
+    if let Some(c) = &cfg.calib {
+        anyhow::ensure!(c.is_file(), "--calib {}: no such file", c.display());
     }
-    std::fs::create_dir_all(&a.output).with_context(|| format!("{}: cannot create output folder", a.output.display()))?;
+    super::check_output_dir(&a.output)?;
     let bar = ctx.progress(0, "reading");
     let mut last_stage = "";
     let r = reconstruct(&a.input, &cfg, &mut |p: Progress| {
@@ -62,8 +78,9 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
         bar.set_position(p.done as u64);
     })?;
     bar.finish_and_clear();
+    std::fs::create_dir_all(&a.output).with_context(|| format!("{}: cannot create output folder", a.output.display()))?;
     let ply = a.output.join("scan.ply");
-    write_cloud(&r.cloud, &ply)?;
+    crate::cloud::write_ply(&ply, &r.cloud, crate::cloud::PlyEncoding::BinaryLittleEndian)?;
     let traj = a.output.join("trajectory.txt");
     r.trajectory.write_tum(&traj).with_context(|| format!("{}: cannot write", traj.display()))?;
     let rep = a.output.join("report.json");
@@ -78,30 +95,6 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     }
     ctx.note(format!("wrote {}, {}, {}", ply.display(), traj.display(), rep.display()));
     Ok(Outcome::Success)
-}
-
-/// Writes the cloud as binary little-endian PLY (x y z float, red green blue uchar).
-#[cfg(feature = "video")]
-fn write_cloud(c: &crate::cloud::PointCloud, path: &std::path::Path) -> anyhow::Result<()> {
-        use std::io::Write;
-        crate::io::with_atomic_writer(path, |w| {
-            let colors = c.colors.as_ref().filter(|v| v.len() == c.points.len());
-            write!(w, "ply\nformat binary_little_endian 1.0\nelement vertex {}\nproperty float x\nproperty float y\nproperty float z\n", c.points.len())?;
-            if colors.is_some() {
-                write!(w, "property uchar red\nproperty uchar green\nproperty uchar blue\n")?;
-            }
-            writeln!(w, "end_header")?;
-            for (i, p) in c.points.iter().enumerate() {
-                for v in p {
-                    w.write_all(&v.to_le_bytes())?;
-                }
-                if let Some(cs) = colors {
-                    w.write_all(&cs[i])?;
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))
 }
 
 #[cfg(not(feature = "video"))]

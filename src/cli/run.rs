@@ -18,11 +18,16 @@ pub struct Args {
     #[arg(long)]
     pub calib: Option<PathBuf>,
     /// Horizontal field of view in degrees, when no calibration is known.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse::fov_deg)]
     pub fov: Option<f64>,
 }
 
 pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
+    for (flag, file) in [("--calib", &a.calib), ("--model", &a.model)] {
+        if let Some(f) = file {
+            anyhow::ensure!(f.is_file(), "{flag} {}: no such file", f.display());
+        }
+    }
     #[cfg(not(feature = "video"))]
     let _ = (&a.calib, &a.fov);
     let cfg = RunConfig {
@@ -30,9 +35,13 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
         recon: crate::recon::ReconConfig { calib: a.calib, fov_deg: a.fov, ..Default::default() },
         model: a.model,
     };
+    super::check_output_dir(&a.output)?;
+    // The pipeline makes the output folder before it reads the input; a run
+    // that fails on bad input must not leave that (empty) folder behind.
+    let output_existed = a.output.exists();
     let bar = ctx.progress(0, "starting");
     let mut last = "";
-    let report = run_pipeline(&a.input, &a.output, &cfg, &mut |p: Progress| {
+    let result = run_pipeline(&a.input, &a.output, &cfg, &mut |p: Progress| {
         if p.stage != last {
             last = p.stage;
             bar.set_message(p.stage.to_string());
@@ -40,9 +49,18 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
         }
         bar.set_length(p.total.unwrap_or(0) as u64);
         bar.set_position(p.done as u64);
-    })
-    ?;
+    });
     bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if !output_existed {
+                // Only an empty folder goes: remove_dir refuses anything else.
+                let _ = std::fs::remove_dir(&a.output);
+            }
+            return Err(e.into());
+        }
+    };
     for s in &report.stages {
         ctx.note(format!("{:>10}: {} in {:.2} s: {}", s.stage, s.status, s.seconds, s.detail));
     }

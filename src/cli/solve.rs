@@ -26,6 +26,15 @@ pub struct Args {
 }
 
 pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
+    // Both outputs must be writable before the first is written.
+    for out in std::iter::once(&a.output).chain(a.report.as_ref()) {
+        super::check_output_file(out)?;
+    }
+    anyhow::ensure!(
+        crate::layout::LayoutFormat::from_path(&a.output).is_some(),
+        "{}: unknown output format (expected a .json or .txt extension)",
+        a.output.display()
+    );
     let (layout, warnings) = Layout::read(&a.layout)?;
     for w in &warnings {
         ctx.note(format!("warning: {}: {w}", a.layout.display()));

@@ -52,7 +52,7 @@ pub struct ScanArgs {
     #[arg(long, default_value = "lidar")]
     pub profile: NoiseProfile,
     /// Points in the scan.
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 50_000, value_parser = super::parse::at_least_one)]
     pub points: usize,
     /// Output folder.
     #[arg(short, long)]
@@ -81,7 +81,7 @@ pub struct VideoArgs {
     #[arg(long, default_value = "lidar")]
     pub profile: NoiseProfile,
     /// Points in scan.ply.
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 50_000, value_parser = super::parse::at_least_one)]
     pub points: usize,
     /// Skip the RGB-D folder when writing the mp4 (needs the `video` feature).
     #[arg(long)]
@@ -100,7 +100,7 @@ pub struct DatasetArgs {
     #[arg(long, default_value = "lidar")]
     pub profile: NoiseProfile,
     /// Points per scene.
-    #[arg(long, default_value_t = 50_000)]
+    #[arg(long, default_value_t = 50_000, value_parser = super::parse::at_least_one)]
     pub points: usize,
     /// Scenes per shard.
     #[arg(long, default_value_t = 64)]
@@ -131,6 +131,7 @@ fn scene_parts(seed: u64) -> Result<SceneParts, String> {
 }
 
 fn scene(c: Common, ctx: Ctx) -> anyhow::Result<Outcome> {
+    super::check_output_dir(&c.output)?;
     let scene = generate(c.seed, &SceneConfig::default())?;
     std::fs::create_dir_all(&c.output).with_context(|| format!("creating {}", c.output.display()))?;
     scene.layout.write(&c.output.join("layout.json"))?;
@@ -179,6 +180,7 @@ fn parse_seed_range(s: &str) -> anyhow::Result<std::ops::Range<u64>> {
 }
 
 fn scan(a: ScanArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    super::check_output_dir(&a.output)?;
     let (layout, world, rooms) = scene_parts(a.seed).map_err(anyhow::Error::msg)?;
     let capture = Capture::new(&world, &layout, rooms, &PathConfig::default(), a.seed)?;
     let traj = capture.path.trajectory(SCAN_TRAJECTORY_FPS);
@@ -201,6 +203,7 @@ fn scan(a: ScanArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 }
 
 fn video(a: VideoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    super::check_output_dir(&a.output)?;
     anyhow::ensure!(a.fps.is_finite() && a.fps > 0.0, "--fps must be positive");
     anyhow::ensure!(a.seconds.is_finite() && a.seconds > 0.0, "--seconds must be positive");
     anyhow::ensure!(a.width >= 16 && a.height >= 16 && a.width <= 8192 && a.height <= 8192, "--width/--height must be 16..8192");
@@ -258,6 +261,7 @@ fn video(a: VideoArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 }
 
 fn dataset(a: DatasetArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    super::check_output_dir(&a.output)?;
     let seeds = parse_seed_range(&a.seeds)?;
     let n = seeds.end - seeds.start;
     let cfg = DatasetConfig {

@@ -295,14 +295,116 @@ impl Stage for Oracle {
     }
 }
 
-/// The stages this module provides for a manifest's `stage` name; `None`
-/// for names the caller must provide.
-pub fn builtin_stage(manifest: &Manifest) -> Option<Box<dyn Stage>> {
-    match manifest.stage.as_str() {
+/// Predicts the ground truth with seeded Gaussian noise: a yardstick for
+/// what a given geometric error does to each metric. Settings come from the
+/// manifest's `[stage_options]`: `sigma` (metres, default 0.05) for wall
+/// endpoints, opening centres and box centres and extents, `yaw_sigma_deg`
+/// (default 5) for box yaw, `drop` (probability of losing an entity,
+/// default 0), `seed` (default 0). Same case name and options, same noise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perturb {
+    pub sigma: f64,
+    pub yaw_sigma_deg: f64,
+    pub drop: f64,
+    pub seed: u64,
+}
+
+impl Default for Perturb {
+    fn default() -> Self {
+        Perturb { sigma: 0.05, yaw_sigma_deg: 5.0, drop: 0.0, seed: 0 }
+    }
+}
+
+impl Perturb {
+    /// Reads `[stage_options]`; unknown keys and bad values are errors.
+    pub fn from_options(options: Option<&toml::Table>) -> Result<Perturb, String> {
+        let mut p = Perturb::default();
+        for (k, v) in options.into_iter().flatten() {
+            let num = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or(format!("stage_options.{k} must be a number"));
+            match k.as_str() {
+                "sigma" => p.sigma = num()?,
+                "yaw_sigma_deg" => p.yaw_sigma_deg = num()?,
+                "drop" => p.drop = num()?,
+                "seed" => p.seed = v.as_integer().and_then(|i| u64::try_from(i).ok()).ok_or("stage_options.seed must be an integer >= 0")?,
+                other => return Err(format!("unknown stage_options key {other:?} for stage \"perturb\" (sigma, yaw_sigma_deg, drop, seed)")),
+            }
+        }
+        if !(p.sigma.is_finite() && p.sigma >= 0.0 && p.yaw_sigma_deg.is_finite() && p.yaw_sigma_deg >= 0.0) {
+            return Err("stage_options.sigma and yaw_sigma_deg must be finite and >= 0".into());
+        }
+        if !(0.0..=1.0).contains(&p.drop) {
+            return Err("stage_options.drop must be a probability in [0, 1]".into());
+        }
+        Ok(p)
+    }
+}
+
+/// FNV-1a of a case name, to seed per-case noise independently of order.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Stage for Perturb {
+    fn name(&self) -> String {
+        format!("perturb(sigma={} m, yaw_sigma={}°, drop={})", self.sigma, self.yaw_sigma_deg, self.drop)
+    }
+
+    fn predict(&mut self, case: &Case, truth: &Truth) -> Result<Prediction, String> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ name_hash(&case.name));
+        // Standard normal by Box–Muller.
+        let mut gauss = move |sigma: f64| -> f64 {
+            let u1: f64 = 1.0 - rng.random::<f64>();
+            let u2: f64 = rng.random::<f64>();
+            sigma * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        };
+        let mut keep_rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ name_hash(&case.name) ^ 0x5eed);
+        let drop = self.drop;
+        let mut keep = move || keep_rng.random::<f64>() >= drop;
+        let s = self.sigma;
+        let yaw_sigma = self.yaw_sigma_deg.to_radians();
+        let layout = truth.layout.as_ref().map(|gt| {
+            let mut p = gt.clone();
+            p.walls.retain(|_| keep());
+            for w in &mut p.walls {
+                for k in 0..2 {
+                    w.a[k] += gauss(s);
+                    w.b[k] += gauss(s);
+                }
+                w.height += gauss(s);
+            }
+            p.openings.retain(|_| keep());
+            for o in &mut p.openings {
+                for c in &mut o.center {
+                    *c += gauss(s);
+                }
+                o.width += gauss(s);
+                o.height += gauss(s);
+            }
+            p.objects.retain(|_| keep());
+            for b in &mut p.objects {
+                for k in 0..3 {
+                    b.bbox.center[k] += gauss(s);
+                    b.bbox.size[k] = (b.bbox.size[k] + gauss(s)).max(0.0);
+                }
+                b.bbox.yaw += gauss(yaw_sigma);
+            }
+            p
+        });
+        Ok(Prediction { layout, ..Prediction::default() })
+    }
+}
+
+/// The stages this module provides for a manifest's `stage` name
+/// (`none`, `oracle`, `perturb`); `Ok(None)` for names the caller must
+/// provide, `Err` for bad stage options.
+pub fn builtin_stage(manifest: &Manifest) -> Result<Option<Box<dyn Stage>>, String> {
+    Ok(match manifest.stage.as_str() {
         "none" => Some(Box::new(ReadPredictions { folders: manifest.predictions.clone() })),
         "oracle" => Some(Box::new(Oracle)),
+        "perturb" => Some(Box::new(Perturb::from_options(manifest.stage_options.as_ref())?)),
         _ => None,
-    }
+    })
 }
 
 /// Makes the ground-truth layout of a synthetic seed.

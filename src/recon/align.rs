@@ -5,7 +5,9 @@
 //! above the floor, ceiling height when a ceiling is seen) or overrides.
 
 use super::report::{AlignReport, ScaleEstimate};
-use nalgebra::{Point3, Rotation3, Unit, UnitQuaternion, Vector3};
+use crate::cloud::align::{align_to_gravity, AlignConfig as CloudAlignConfig};
+use crate::cloud::PointCloud;
+use nalgebra::{Point3, Unit, UnitQuaternion, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -13,12 +15,34 @@ use rand_chacha::ChaCha8Rng;
 pub const PRIOR_CAMERA_HEIGHT_M: f64 = 1.45;
 /// Prior: typical residential ceiling height (metres; 2.4-2.7 m is common).
 pub const PRIOR_CEILING_HEIGHT_M: f64 = 2.6;
-/// A plane counts as horizontal within this angle of the up prior (degrees).
-const HORIZONTAL_TOL_DEG: f64 = 30.0;
+/// After levelling, a ceiling is within this angle of horizontal (degrees).
+const CEILING_TOL_DEG: f64 = 8.0;
 /// RANSAC iterations for horizontal planes.
 const PLANE_ITERS: usize = 400;
 /// A ceiling needs at least this fraction of the floor's inliers.
 const CEILING_MIN_FRACTION: f64 = 0.15;
+/// Typical distance from a handheld camera to the surfaces it sees in a
+/// room (metres): converts metric thresholds to map units before scale.
+const TYPICAL_VIEW_DISTANCE_M: f64 = 2.5;
+/// Plane inlier distance (metres).
+const PLANE_THRESHOLD_M: f64 = 0.03;
+/// The ceiling is searched this far above the camera at least (metres).
+const CEILING_MIN_ABOVE_CAMERA_M: f64 = 0.4;
+/// The floor lies at least this far below the camera (metres).
+const FLOOR_MIN_BELOW_CAMERA_M: f64 = 0.5;
+/// Lower planes are searched this far below the last one found (metres).
+const FLOOR_STEP_M: f64 = 0.1;
+/// Planes tried below the camera at most.
+const MAX_FLOOR_SEARCH: usize = 8;
+/// Fewest inliers for a floor plane.
+const MIN_FLOOR_INLIERS: usize = 30;
+/// Floor candidates need this fraction of the largest horizontal plane.
+const FLOOR_SIZE_RATIO: f64 = 0.05;
+/// Plausible ceiling height / camera height (2.1-3.5 m over 1.2-1.6 m);
+/// rejects furniture tops above the camera.
+const CEILING_OVER_CAMERA: (f64, f64) = (1.4, 2.6);
+/// Camera-height and ceiling scales within this relative difference are combined.
+const SCALE_AGREEMENT: f64 = 0.2;
 
 /// Alignment settings.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +79,7 @@ struct Plane {
 
 /// Best horizontal plane (normal within tolerance of `up`) among `pts`
 /// whose offset `up·x` lies in `range`; thickness `thr`.
-fn horizontal_plane(pts: &[Point3<f64>], up: &Vector3<f64>, range: (f64, f64), thr: f64, rng: &mut ChaCha8Rng) -> Option<Plane> {
+fn horizontal_plane(pts: &[Point3<f64>], up: &Vector3<f64>, range: (f64, f64), thr: f64, tol_deg: f64, rng: &mut ChaCha8Rng) -> Option<Plane> {
     let cand: Vec<&Point3<f64>> = pts.iter().filter(|p| {
         let h = up.dot(&p.coords);
         h >= range.0 && h <= range.1
@@ -63,7 +87,7 @@ fn horizontal_plane(pts: &[Point3<f64>], up: &Vector3<f64>, range: (f64, f64), t
     if cand.len() < 30 {
         return None;
     }
-    let cos_tol = HORIZONTAL_TOL_DEG.to_radians().cos();
+    let cos_tol = tol_deg.to_radians().cos();
     let mut best: Option<Plane> = None;
     for _ in 0..PLANE_ITERS {
         let a = cand[rng.random_range(0..cand.len())];
@@ -113,54 +137,11 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Dominant horizontal direction (mod 90°) of point-to-neighbour segments
-/// is unreliable without normals; we use the directions between points of
-/// vertical structures: a histogram of horizontal offsets between nearby
-/// points at similar heights, folded mod 90°.
-fn manhattan_yaw(pts: &[Point3<f64>], rng: &mut ChaCha8Rng) -> Option<f64> {
-    if pts.len() < 200 {
-        return None;
-    }
-    // Project to the floor plane on a grid; cells with many points are walls
-    // (vertical surfaces stack points). Fit directions between occupied cells.
-    const BINS: usize = 90;
-    let mut hist = [0.0f64; BINS];
-    let extent = {
-        let (mut lo, mut hi) = (Vector3::repeat(f64::MAX), Vector3::repeat(f64::MIN));
-        for p in pts {
-            lo = lo.inf(&p.coords);
-            hi = hi.sup(&p.coords);
-        }
-        (hi - lo).xy().norm().max(1e-9)
-    };
-    let r_max = 0.08 * extent;
-    let r_min = 0.01 * extent;
-    for _ in 0..20000 {
-        let a = &pts[rng.random_range(0..pts.len())];
-        let b = &pts[rng.random_range(0..pts.len())];
-        let d = (b - a).xy();
-        let l = d.norm();
-        if l < r_min || l > r_max || (b.z - a.z).abs() > 0.5 * l {
-            continue;
-        }
-        let ang = d.y.atan2(d.x).rem_euclid(std::f64::consts::FRAC_PI_2);
-        let bin = ((ang / std::f64::consts::FRAC_PI_2) * BINS as f64) as usize % BINS;
-        hist[bin] += 1.0;
-    }
-    // Smooth circularly and take the peak.
-    let mut best = (0usize, 0.0f64);
-    for i in 0..BINS {
-        let s: f64 = (0..5).map(|k| hist[(i + BINS + k - 2) % BINS]).sum();
-        if s > best.1 {
-            best = (i, s);
-        }
-    }
-    let mean: f64 = hist.iter().sum::<f64>() / BINS as f64;
-    (best.1 > 5.0 * 1.5 * mean).then(|| (best.0 as f64 + 0.5) / BINS as f64 * std::f64::consts::FRAC_PI_2)
-}
-
 /// Computes the map → world similarity. `points` are map points, `centres`
 /// camera centres and `cam_ups` the cameras' up vectors (−y axis) in the map.
+/// Gravity, floor and Manhattan yaw come from [`crate::cloud::align`] (with
+/// thresholds scaled to the map's units); the ceiling and the scale priors
+/// are ours.
 pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3<f64>], cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rep = AlignReport::default();
@@ -170,56 +151,80 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
         let s = cam_ups.iter().fold(Vector3::zeros(), |a, u| a + u);
         if s.norm() > 1e-9 { s.normalize() } else { -Vector3::y() }
     };
-    // Scene extent for thresholds (map units).
-    let mut hs: Vec<f64> = centres.iter().map(|c| prior.dot(&c.coords)).collect();
-    let cam_h = median(&mut hs);
+    // Map units per metre, roughly: typical camera-to-surface distance is
+    // TYPICAL_VIEW_DISTANCE_M in rooms.
     let mut ds: Vec<f64> = points.iter().map(|p| (p - centres.first().copied().unwrap_or(Point3::origin())).norm()).collect();
-    let typical = median(&mut ds).max(1e-6);
-    let thr = if cfg.metric { 0.03 } else { 0.02 * typical };
-    let floor = horizontal_plane(points, &prior, (f64::MIN, cam_h - 0.1 * typical), thr, &mut rng);
-    let up = match &floor {
-        Some(f) if f.inliers >= 50 => {
+    let units = if cfg.metric { 1.0 } else { median(&mut ds).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
+    let thr = PLANE_THRESHOLD_M * units;
+    let cloud = PointCloud::from_points(points.iter().map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect());
+    let ccfg = CloudAlignConfig {
+        up_guess: Some([prior.x, prior.y, prior.z]),
+        voxel_size: (0.05 * units) as f32,
+        plane_threshold: thr,
+        // Reconstructions see the floor at grazing angles: it can hold far
+        // fewer points than a table top, so any sizeable lowest plane wins.
+        floor_size_ratio: FLOOR_SIZE_RATIO,
+        seed,
+        ..Default::default()
+    };
+    let (rotation, floor_offset) = match align_to_gravity(&cloud, &ccfg) {
+        Ok(a) => {
             rep.gravity_source = "floor_plane".into();
-            rep.floor_points = f.inliers;
-            f.n
+            rep.floor_points = a.report.floor_inliers;
+            rep.yaw_source = if a.report.wall_points > 0 && a.report.manhattan_support > 0.2 { "manhattan_walls".into() } else { "none".into() };
+            let n = Vector3::from(a.report.floor_normal_in_input);
+            rep.gravity_prior_disagreement_deg = n.angle(&prior).to_degrees();
+            (a.world_from_input.rotation, a.world_from_input.translation.vector.z)
         }
-        _ => {
+        Err(_) => {
             rep.gravity_source = if cfg.gravity_known { "capture".into() } else { "camera_prior".into() };
-            prior
-        }
-    };
-    rep.gravity_prior_disagreement_deg = up.angle(&prior).to_degrees();
-    // Rotation taking `up` to +z.
-    let r_up = UnitQuaternion::rotation_between(&up, &Vector3::z()).unwrap_or_else(|| UnitQuaternion::from_axis_angle(&Unit::new_normalize(Vector3::x()), std::f64::consts::PI));
-    let rotated: Vec<Point3<f64>> = points.iter().map(|p| r_up * p).collect();
-    // Manhattan yaw: align dominant wall directions with the axes.
-    let yaw = manhattan_yaw(&rotated, &mut rng);
-    rep.yaw_source = if yaw.is_some() { "manhattan_walls".into() } else { "none".into() };
-    let r_yaw = UnitQuaternion::from_rotation_matrix(&Rotation3::from_axis_angle(&Vector3::z_axis(), -yaw.unwrap_or(0.0)));
-    let rotation = r_yaw * r_up;
-    // Floor height in the rotated frame.
-    let floor_z = match &floor {
-        Some(f) if f.inliers >= 50 => {
-            let mut zs: Vec<f64> = points.iter().filter(|p| (f.n.dot(&p.coords) + f.d).abs() < thr).map(|p| (rotation * p).z).collect();
-            median(&mut zs)
-        }
-        _ => {
-            let mut zs: Vec<f64> = points.iter().map(|p| (rotation * p).z).collect();
+            rep.yaw_source = "none".into();
+            let r = UnitQuaternion::rotation_between(&prior, &Vector3::z()).unwrap_or_else(|| UnitQuaternion::from_axis_angle(&Unit::new_normalize(Vector3::x()), std::f64::consts::PI));
+            let mut zs: Vec<f64> = points.iter().map(|p| (r * p).z).collect();
             zs.sort_by(|a, b| a.total_cmp(b));
-            zs.get(zs.len() / 50).copied().unwrap_or(0.0)
+            (r, -zs.get(zs.len() / 50).copied().unwrap_or(0.0))
         }
     };
-    let mut cam_z: Vec<f64> = centres.iter().map(|c| (rotation * c).z - floor_z).collect();
+    // The floor: the lowest horizontal plane clearly below the cameras (the
+    // gravity step may have levelled on a table top; the floor then lies
+    // lower). Searched downwards plane by plane.
+    let floor_offset = if rep.gravity_source == "floor_plane" {
+        let lev: Vec<Point3<f64>> = points.iter().map(|p| rotation * p).collect();
+        let mut cz: Vec<f64> = centres.iter().map(|c| (rotation * c).z).collect();
+        let cam_z = median(&mut cz);
+        let mut top = cam_z - FLOOR_MIN_BELOW_CAMERA_M * units;
+        let mut floor: Option<(f64, usize)> = None;
+        for _ in 0..MAX_FLOOR_SEARCH {
+            let Some(pl) = horizontal_plane(&lev, &Vector3::z(), (f64::MIN, top), thr, CEILING_TOL_DEG, &mut rng) else { break };
+            let enough = pl.inliers >= MIN_FLOOR_INLIERS && floor.map(|f| pl.inliers as f64 >= FLOOR_SIZE_RATIO * f.1 as f64).unwrap_or(true);
+            if !enough {
+                break;
+            }
+            let mut zs: Vec<f64> = lev.iter().filter(|p| (pl.n.dot(&p.coords) + pl.d).abs() < thr).map(|p| p.z).collect();
+            let z = median(&mut zs);
+            floor = Some((z, floor.map(|f| f.1.max(pl.inliers)).unwrap_or(pl.inliers)));
+            rep.floor_points = pl.inliers;
+            top = z.min(top) - FLOOR_STEP_M * units;
+        }
+        floor.map(|f| -f.0).unwrap_or(floor_offset)
+    } else {
+        floor_offset
+    };
+    let level = |p: &Point3<f64>| rotation * p + Vector3::new(0.0, 0.0, floor_offset);
+    let mut cam_z: Vec<f64> = centres.iter().map(|c| level(c).z).collect();
     let cam_height = median(&mut cam_z);
     // Ceiling: a horizontal plane above the cameras.
-    let ceiling = floor.as_ref().and_then(|f| {
-        let above = cam_h + 0.1 * typical;
-        horizontal_plane(points, &up, (above, f64::MAX), thr, &mut rng).filter(|c| c.inliers as f64 >= CEILING_MIN_FRACTION * f.inliers as f64)
-    });
-    let ceiling_h = ceiling.map(|c| {
-        let mut zs: Vec<f64> = points.iter().filter(|p| (c.n.dot(&p.coords) + c.d).abs() < thr).map(|p| (rotation * p).z - floor_z).collect();
-        median(&mut zs)
-    });
+    let aligned: Vec<Point3<f64>> = points.iter().map(level).collect();
+    let ceiling_h = (rep.gravity_source == "floor_plane")
+        .then(|| horizontal_plane(&aligned, &Vector3::z(), (cam_height + CEILING_MIN_ABOVE_CAMERA_M * units, f64::MAX), thr, CEILING_TOL_DEG, &mut rng))
+        .flatten()
+        .filter(|c| c.inliers as f64 >= CEILING_MIN_FRACTION * rep.floor_points as f64 && c.inliers >= 30)
+        .map(|c| {
+            // Height: median of the inliers (the plane's offset extrapolates).
+            let mut zs: Vec<f64> = aligned.iter().filter(|p| (c.n.dot(&p.coords) + c.d).abs() < thr).map(|p| p.z).collect();
+            median(&mut zs)
+        })
+        .filter(|h| *h > CEILING_OVER_CAMERA.0 * cam_height && *h < CEILING_OVER_CAMERA.1 * cam_height);
     // Scale.
     let mut est = vec![];
     if cfg.metric {
@@ -232,19 +237,22 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
     if let Some(h) = ceiling_h.filter(|h| *h > 1e-9) {
         est.push(ScaleEstimate { source: "ceiling_height".into(), scale: PRIOR_CEILING_HEIGHT_M / h, measured: h, prior_m: PRIOR_CEILING_HEIGHT_M });
     }
+    let find = |name: &str| est.iter().find(|e| e.source == name).map(|e| e.scale);
     let (scale, source) = if let Some(s) = cfg.scale {
         (s, "override".to_string())
     } else if cfg.metric {
         (1.0, "capture".to_string())
     } else if cfg.camera_height.is_some() {
-        let e = est.iter().find(|e| e.source == "camera_height");
-        (e.map(|e| e.scale).unwrap_or(1.0), "camera_height_override".to_string())
-    } else if let Some(e) = est.iter().find(|e| e.source == "ceiling_height") {
-        (e.scale, e.source.clone())
-    } else if let Some(e) = est.iter().find(|e| e.source == "camera_height") {
-        (e.scale, e.source.clone())
+        (find("camera_height").unwrap_or(1.0), "camera_height_override".to_string())
     } else {
-        (1.0, "none".to_string())
+        match (find("camera_height"), find("ceiling_height")) {
+            // Both seen and consistent: the ceiling prior is tighter (±4%
+            // against ±10% for hand height), weight them accordingly.
+            (Some(a), Some(b)) if (a / b - 1.0).abs() < SCALE_AGREEMENT => ((a.ln() * 0.2 + b.ln() * 0.8).exp(), "ceiling_and_camera_height".to_string()),
+            (Some(a), _) => (a, "camera_height".to_string()),
+            (None, Some(b)) => (b, "ceiling_height".to_string()),
+            (None, None) => (1.0, "none".to_string()),
+        }
     };
     let (lo, hi) = est.iter().fold((f64::MAX, f64::MIN), |(lo, hi), e| (lo.min(e.scale), hi.max(e.scale)));
     rep.scale_disagreement = if est.len() > 1 { hi / lo - 1.0 } else { 0.0 };
@@ -253,7 +261,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
     rep.scale_source = source;
     rep.camera_height_m = cam_height * scale;
     rep.ceiling_height_m = ceiling_h.map(|h| h * scale);
-    let translation = Vector3::new(0.0, 0.0, -floor_z * scale);
+    let translation = Vector3::new(0.0, 0.0, floor_offset * scale);
     (Sim3 { scale, rotation, translation }, rep)
 }
 
@@ -282,7 +290,7 @@ mod tests {
         let (sim, rep) = align(&map, &centres, &ups, &AlignConfig::default(), 1);
         let up = sim.rotation * (tilt * Vector3::z());
         assert!(up.angle(&Vector3::z()).to_degrees() < 1.0, "{rep:?}");
-        assert_eq!(rep.scale_source, "ceiling_height");
+        assert_eq!(rep.scale_source, "ceiling_and_camera_height");
         assert!((rep.scale - 2.0).abs() < 0.05, "{rep:?}");
         assert!(rep.scale_estimates.iter().any(|e| e.source == "camera_height" && (e.scale - 2.0).abs() < 0.05));
         let f = sim.apply(&map[0]);

@@ -285,24 +285,37 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     if !metric {
         fusion_cfg.voxel = config.voxel_m * typical / 2.0;
-        fusion_cfg.min_views = 2;
+        fusion_cfg.min_views = config.dense.min_views;
     } else {
         fusion_cfg.min_views = 1;
     }
+    let fusion_cfg_voxel = fusion_cfg.voxel;
     let mut fusion = Fusion::new(fusion_cfg);
+    let mut dense_keyframes = 0;
     // Dense geometry for views without depth (monocular): stereo between keyframes.
     let td = Instant::now();
     if !has_depth {
         let n = views.len();
         let mut dense_ok = 0;
+        let mut dense_failed = 0;
         for i in 0..n {
             progress(Progress { stage: "dense", done: i, total: Some(n) });
-            let pts = stereo_points(&views, i, &pin, typical, &config.dense)?;
+            let pts = match stereo_points(&views, i, &pin, typical, &config.dense) {
+                Ok(p) => p,
+                Err(e) => {
+                    dense_failed += 1;
+                    if dense_failed <= 3 {
+                        warnings.push(format!("dense stereo for keyframe {i} failed: {e}"));
+                    }
+                    vec![]
+                }
+            };
             if !pts.is_empty() {
                 dense_ok += 1;
                 fusion.add_view_points(&pts);
             }
         }
+        dense_keyframes = dense_ok;
         if dense_ok == 0 {
             warnings.push("dense stereo produced no depth maps; the cloud holds the sparse map points only".into());
         }
@@ -319,8 +332,14 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     if !metric {
         fusion.add_points(&sparse, 2);
     }
-    let cloud_map = fusion.cloud();
+    let fused = fusion.cloud();
     timings.fusion_s = tf.elapsed().as_secs_f64();
+
+    // Cleaning: statistical outliers, then floaters (map units).
+    let tc = Instant::now();
+    let voxel = fusion_cfg_voxel;
+    let (cloud_map, removed_outliers, removed_floaters) = clean(fused, voxel);
+    timings.clean_s = tc.elapsed().as_secs_f64();
 
     // Alignment.
     let ta = Instant::now();
@@ -360,10 +379,40 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         tracking_height: th,
         alignment: arep,
         points: cloud.len(),
+        dense_keyframes,
+        removed_outliers,
+        removed_floaters,
         warnings,
         timings,
     };
     Ok(Reconstruction { cloud, trajectory, report })
+}
+
+/// Neighbours for the statistical outlier filter and its spread factor.
+const SOR_K: usize = 16;
+const SOR_STD_RATIO: f64 = 2.0;
+/// Floaters: clusters linked within this many voxels and smaller than
+/// `FLOATER_MIN_CLUSTER` points are removed.
+const FLOATER_LINK_VOXELS: f64 = 3.0;
+const FLOATER_MIN_CLUSTER: usize = 30;
+
+/// Statistical outlier and floater removal; returns the cleaned cloud and
+/// how many points each step removed. Filters that fail (too few points)
+/// leave the cloud as it is.
+fn clean(cloud: PointCloud, voxel: f64) -> (PointCloud, usize, usize) {
+    use crate::cloud::filter::{remove_floaters, statistical_outlier_removal};
+    if cloud.len() < 2 * SOR_K {
+        return (cloud, 0, 0);
+    }
+    let (cloud, r1) = match statistical_outlier_removal(&cloud.points, SOR_K, SOR_STD_RATIO) {
+        Ok(f) => (cloud.select(&f.kept), f.removed),
+        Err(_) => (cloud, 0),
+    };
+    let (cloud, r2) = match remove_floaters(&cloud.points, (FLOATER_LINK_VOXELS * voxel) as f32, FLOATER_MIN_CLUSTER) {
+        Ok(f) => (cloud.select(&f.kept), f.removed),
+        Err(_) => (cloud, 0),
+    };
+    (cloud, r1, r2)
 }
 
 /// Map points (not bad, seen at least twice) with the colour of their first view.

@@ -81,6 +81,11 @@ pub struct ReconReport {
     pub tracking_height: u32,
     pub alignment: AlignReport,
     pub points: usize,
+    /// Keyframes that got a stereo depth map (monocular input).
+    pub dense_keyframes: usize,
+    /// Points removed by the statistical outlier filter and as floaters.
+    pub removed_outliers: usize,
+    pub removed_floaters: usize,
     pub warnings: Vec<String>,
     pub timings: Timings,
 }

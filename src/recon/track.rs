@@ -174,6 +174,14 @@ const INIT_MIN_MATCHES: usize = 100;
 const INIT_MIN_POINTS: usize = 60;
 /// Median parallax required for initialisation (degrees).
 const INIT_MIN_MEDIAN_PARALLAX_DEG: f64 = 1.5;
+/// Keyframes searched for triangulation partners.
+const TRI_PARTNER_SEARCH: usize = 15;
+/// Triangulation partners per new keyframe.
+const TRI_PARTNERS: usize = 2;
+/// Baseline / median scene depth accepted for triangulation (ORB-SLAM uses
+/// 0.01 with many more keyframes; larger keeps depth errors small).
+const TRI_MIN_BASELINE_RATIO: f64 = 0.06;
+const TRI_MAX_BASELINE_RATIO: f64 = 0.6;
 /// Initialisation reference frames older than this (tracked frames) are replaced.
 const INIT_MAX_AGE: usize = 40;
 
@@ -627,7 +635,25 @@ impl Tracker {
         let cos_min = self.cfg.min_parallax_deg.to_radians().cos();
         let thr = 2.0 * self.cfg.inlier_px;
         let Some(map) = self.maps.last_mut() else { return };
-        for other in (kfi.saturating_sub(3)..kfi).rev() {
+        // Partners with a baseline large enough against the scene depth:
+        // with small baselines only the triangulations that came out too
+        // close pass the parallax test, and the map shrinks frame by frame.
+        let pose_i = map.kfs[kfi].cam_from_world;
+        let mut depths: Vec<f64> = map.kfs[kfi].point_of.iter().flatten().map(|&p| (pose_i * map.points[p].pos).z).filter(|z| *z > 0.0).collect();
+        if depths.is_empty() {
+            return;
+        }
+        depths.sort_by(|a, b| a.total_cmp(b));
+        let median_depth = depths[depths.len() / 2];
+        let ci = pose_i.inverse().translation.vector;
+        let mut partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
+            .filter_map(|j| {
+                let r = (map.kfs[j].cam_from_world.inverse().translation.vector - ci).norm() / median_depth;
+                (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
+            })
+            .collect();
+        partners.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for other in partners.into_iter().take(TRI_PARTNERS).map(|p| p.1) {
             let (a_free, b_free): (Vec<usize>, Vec<usize>) = {
                 let ka = &map.kfs[kfi];
                 let kb = &map.kfs[other];

@@ -456,7 +456,7 @@ fn spot(rng: &mut ChaCha8Rng, walls: &[PlanWall], occ: &Occupancy, wall: usize, 
     None
 }
 
-fn door_leaf(rng: &mut ChaCha8Rng, into_left: Option<bool>) -> Leaf {
+fn door_leaf(rng: &mut ChaCha8Rng) -> Leaf {
     let x: f64 = rng.random();
     if x < 0.2 {
         Leaf::None
@@ -464,7 +464,7 @@ fn door_leaf(rng: &mut ChaCha8Rng, into_left: Option<bool>) -> Leaf {
         Leaf::Closed
     } else {
         Leaf::Open {
-            to_left: into_left.unwrap_or_else(|| rng.random_bool(0.5)),
+            to_left: rng.random_bool(0.5),
             hinge_low: rng.random_bool(0.5),
             angle: rng.random_range(DOOR_OPEN_ANGLE.0..DOOR_OPEN_ANGLE.1),
         }
@@ -528,7 +528,7 @@ fn openings(rng: &mut ChaCha8Rng, cfg: &SceneConfig, plan: &mut Plan) -> bool {
             return false;
         };
         occ.take(wall, u0, u1);
-        let leaf = door_leaf(rng, None);
+        let leaf = door_leaf(rng);
         out.push(PlanOpening { kind: crate::layout::OpeningKind::Door, id: door_id, wall: wall as u32, u0, u1, z0: 0.0, z1: h, leaf });
         door_id += 1;
     }
@@ -557,7 +557,9 @@ fn openings(rng: &mut ChaCha8Rng, cfg: &SceneConfig, plan: &mut Plan) -> bool {
                     u1,
                     z0: 0.0,
                     z1: h,
-                    leaf: door_leaf(rng, Some(true)),
+                    // Closed: beyond an entrance there is no modelled
+                    // space, and a camera should see a door, not a void.
+                    leaf: Leaf::Closed,
                 });
                 door_id += 1;
                 placed = true;

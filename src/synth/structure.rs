@@ -310,8 +310,10 @@ fn clutter(world: &mut World, rng: &mut ChaCha8Rng, furnished: &Furnished) {
                     let f = 1.0 - 0.25 * k as f64;
                     let (s, co) = c.yaw.sin_cos();
                     let dx = (k as f64 - 1.0) * c.size[0] * 0.15;
-                    let p = [c.center[0] + co * dx, c.center[1] + s * dx, c.center[2] - c.size[2] * 0.1 * k as f64];
-                    world.add_ellipsoid(p, [c.size[0] / 2.0 * f, c.size[1] / 2.0 * f, c.size[2] / 2.0], c.yaw + k as f64, m, l);
+                    // Each blob rests on the pile's base.
+                    let rz = c.size[2] / 2.0 * (1.0 - 0.2 * k as f64);
+                    let p = [c.center[0] + co * dx, c.center[1] + s * dx, c.center[2] - c.size[2] / 2.0 + rz];
+                    world.add_ellipsoid(p, [c.size[0] / 2.0 * f, c.size[1] / 2.0 * f, rz], c.yaw + k as f64, m, l);
                 }
             }
         }

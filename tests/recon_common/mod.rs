@@ -63,3 +63,31 @@ pub fn ate(est: &Trajectory, gt: &[(f64, Isometry3<f64>)], with_scale: bool) -> 
 pub fn path_length(gt: &[(f64, Isometry3<f64>)]) -> f64 {
     gt.windows(2).map(|w| (w[1].1.translation.vector - w[0].1.translation.vector).norm()).sum()
 }
+
+/// Renders `n` frames of the standard scene into an image folder (PNG) with
+/// `intrinsics.yaml`; returns ground truth stamped at i / 30 s.
+pub fn write_image_folder(dir: &Path, k: &Intrinsics, n: usize, sweep: f64, plain_walls: bool) -> Vec<(f64, Isometry3<f64>)> {
+    let mut scene = Scene::standard(5);
+    scene.plain_walls = plain_walls;
+    let poses = walk_trajectory(&scene, n, 1.45, sweep);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut gt = vec![];
+    for (i, p) in poses.iter().enumerate() {
+        let (img, _) = render(&scene, k, p).unwrap();
+        imgcodecs::imwrite(dir.join(format!("frame_{i:05}.png")).to_str().unwrap(), &img, &Vector::new()).unwrap();
+        gt.push((i as f64 / 30.0, *p));
+    }
+    std::fs::write(dir.join("intrinsics.yaml"), k.to_yaml("test camera")).unwrap();
+    let t = roomscribe::trajectory::Trajectory {
+        poses: gt.iter().map(|(t, p)| roomscribe::trajectory::StampedPose { t: *t, world_from_camera: *p }).collect(),
+    };
+    // Ground truth beside (not inside) the capture, for debugging with the CLI.
+    if let Ok(keep) = std::env::var("RECON_KEEP") {
+        let _ = std::fs::create_dir_all(&keep);
+        let _ = t.write_tum(&Path::new(&keep).join("gt.txt"));
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let _ = std::fs::copy(e.path(), Path::new(&keep).join(e.file_name()));
+        }
+    }
+    gt
+}
