@@ -93,19 +93,25 @@ impl Fusion {
         Ok(())
     }
 
+    /// Adds one coloured point to the voxel it falls in and returns that voxel.
+    fn accumulate(&mut self, p: &Point3<f64>, c: &[u8; 3]) -> &mut Voxel {
+        let inv = 1.0 / self.cfg.voxel;
+        let key = ((p.x * inv).floor() as i32, (p.y * inv).floor() as i32, (p.z * inv).floor() as i32);
+        let v = self.voxels.entry(key).or_default();
+        for k in 0..3 {
+            v.sum[k] += p[k];
+            v.rgb[k] += c[k] as f64;
+        }
+        v.n += 1;
+        v
+    }
+
     /// Adds the coloured points of one view (e.g. one stereo pair).
     pub fn add_view_points(&mut self, pts: &[(Point3<f64>, [u8; 3])]) {
         self.views += 1;
         let view = self.views;
-        let inv = 1.0 / self.cfg.voxel;
         for (p, c) in pts {
-            let key = ((p.x * inv).floor() as i32, (p.y * inv).floor() as i32, (p.z * inv).floor() as i32);
-            let v = self.voxels.entry(key).or_default();
-            for k in 0..3 {
-                v.sum[k] += p[k];
-                v.rgb[k] += c[k] as f64;
-            }
-            v.n += 1;
+            let v = self.accumulate(p, c);
             if v.last_view != view {
                 v.last_view = view;
                 v.views = v.views.saturating_add(1);
@@ -116,15 +122,8 @@ impl Fusion {
     /// Adds coloured points directly (e.g. a sparse map), counting as
     /// `views` views each.
     pub fn add_points(&mut self, pts: &[(Point3<f64>, [u8; 3])], views: u16) {
-        let inv = 1.0 / self.cfg.voxel;
         for (p, c) in pts {
-            let key = ((p.x * inv).floor() as i32, (p.y * inv).floor() as i32, (p.z * inv).floor() as i32);
-            let v = self.voxels.entry(key).or_default();
-            for k in 0..3 {
-                v.sum[k] += p[k];
-                v.rgb[k] += c[k] as f64;
-            }
-            v.n += 1;
+            let v = self.accumulate(p, c);
             v.views = v.views.saturating_add(views);
         }
     }
