@@ -119,3 +119,32 @@ fn perturb_stage_is_deterministic_and_degrades_scores() {
     bad.stage_options.as_mut().unwrap().insert("sigmaa".into(), toml::Value::Float(1.0));
     assert!(builtin_stage(&bad).is_err());
 }
+
+#[test]
+fn perturb_solve_stage_repairs_noisy_synthetic_layouts() {
+    let text = "name = \"t\"\nstage = \"perturb\"\nmetrics = [\"layout\"]\n[stage_options]\nsigma = 0.08\n[synthetic]\nseeds = [1000000, 1000004]\n";
+    let m = Manifest::parse(text, std::path::Path::new("t.toml")).unwrap();
+    let synth = |seed: u64| -> Result<roomscribe::layout::Layout, String> {
+        roomscribe::synth::generate(seed, &roomscribe::synth::SceneConfig::default())
+            .map(|s| s.layout)
+            .map_err(|e| e.to_string())
+    };
+    let run = |m: &Manifest| {
+        let mut stage = builtin_stage(m).unwrap().unwrap();
+        run_benchmark(m, stage.as_mut(), Some(&synth), |_, _| {}).unwrap()
+    };
+    let noisy = run(&m);
+    let mut ms = m.clone();
+    ms.stage = "perturb_solve".into();
+    let solved = run(&ms);
+    assert!(solved.failures.is_empty(), "{:?}", solved.failures);
+    assert!(solved.timings.contains_key("stage.solve"));
+    assert!(solved.counts["solver_changes"] > 0.0, "{:?}", solved.counts);
+    assert!(solved.counts.contains_key("invalid_after_solve"));
+    let (a, b) = (noisy.layout.as_ref().unwrap().to_json(), solved.layout.as_ref().unwrap().to_json());
+    let avg = |v: &Value| v["entity_distance"]["mean_layout"]["f1_avg_1_100cm"].as_f64().unwrap();
+    // The solver snaps walls back onto shared corners and a Manhattan frame:
+    // wall/door/window positions must get closer to the truth on average.
+    assert!(avg(&b) > avg(&a), "solved {} vs perturbed {}", avg(&b), avg(&a));
+    assert!(solved.to_markdown().contains("invalid_after_solve"));
+}

@@ -33,7 +33,7 @@ fn default_out(manifest: &Path) -> PathBuf {
 fn stage_for(m: &Manifest) -> anyhow::Result<Box<dyn Stage>> {
     builtin_stage(m).map_err(|e| anyhow::anyhow!("{}: {e}", m.name))?.ok_or_else(|| {
         anyhow::anyhow!(
-            "{}: stage {:?} is not available in roomscribe {} (available: \"none\" — score predictions on disk, \"oracle\" — harness self-check, \"perturb\" — ground truth plus noise)",
+            "{}: stage {:?} is not available in roomscribe {} (available: \"none\" — score predictions on disk, \"oracle\" — harness self-check, \"perturb\" — ground truth plus noise, \"perturb_solve\" — the same, then the solver)",
             m.name,
             m.stage,
             crate::VERSION

@@ -97,7 +97,16 @@ pub fn evaluate_cloud_paths(
     let pairs = super::files::pair_inputs(pred, gt, &["ply"])?;
     let mut items = Vec::new();
     for p in pairs {
-        let r = evaluate_cloud(&read_cloud(&p.pred)?, &read_cloud(&p.gt)?, tau)?;
+        let (pred_cloud, gt_cloud) = (read_cloud(&p.pred)?, read_cloud(&p.gt)?);
+        for (c, path) in [(&pred_cloud, &p.pred), (&gt_cloud, &p.gt)] {
+            if c.is_empty() {
+                return Err(EvalError::BadInput {
+                    path: path.display().to_string(),
+                    message: "no points with finite coordinates (an empty cloud, or every vertex is NaN/inf)".into(),
+                });
+            }
+        }
+        let r = evaluate_cloud(&pred_cloud, &gt_cloud, tau)?;
         items.push((p.name, r));
     }
     Ok(super::files::Batch { items })
@@ -115,6 +124,19 @@ mod tests {
             }
         }
         PointCloud { points, ..Default::default() }
+    }
+
+    #[test]
+    fn empty_cloud_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.ply");
+        let nan = dir.path().join("allnan.ply");
+        crate::cloud::write_ply(&good, &grid(0.0, 3), crate::cloud::PlyEncoding::Ascii).unwrap();
+        std::fs::write(&nan, "ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\nend_header\nnan 0 0\n0 nan 0\n").unwrap();
+        let e = evaluate_cloud_paths(&nan, &good, DEFAULT_TAU).unwrap_err().to_string();
+        assert!(e.contains("allnan.ply") && e.contains("no points"), "{e}");
+        let e = evaluate_cloud_paths(&good, &nan, DEFAULT_TAU).unwrap_err().to_string();
+        assert!(e.contains("allnan.ply"), "{e}");
     }
 
     #[test]
