@@ -18,6 +18,7 @@ pub mod calib;
 pub mod calibrate;
 pub mod dense;
 pub mod features;
+pub mod focal;
 pub mod fusion;
 pub mod geometry;
 pub mod pipeline;

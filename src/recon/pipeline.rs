@@ -7,6 +7,7 @@ use super::align::{align, AlignConfig, Sim3};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::dense::{stereo_points, DenseConfig};
 use super::features::{Extractor, OrbConfig};
+use super::focal::{estimate_from_capture, FocalConfig, FocalEstimate};
 use super::fusion::{Fusion, FusionConfig};
 use super::geometry::Pinhole;
 use super::report::{ReconReport, Timings};
@@ -46,6 +47,10 @@ pub struct ReconConfig {
     pub select: SelectConfig,
     pub track: TrackConfig,
     pub dense: DenseConfig,
+    /// Estimate the focal length from vanishing points when the intrinsics
+    /// are unknown (else the assumed field of view is used).
+    pub estimate_focal: bool,
+    pub focal: FocalConfig,
     /// Fusion voxel size for metric input (metres).
     pub voxel_m: f64,
     /// Seed for the randomised steps (plane RANSAC).
@@ -67,6 +72,8 @@ impl Default for ReconConfig {
             select: SelectConfig::default(),
             track: TrackConfig::default(),
             dense: DenseConfig::default(),
+            estimate_focal: true,
+            focal: FocalConfig::default(),
             voxel_m: 0.02,
             seed: 0,
         }
@@ -173,7 +180,21 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     let size = first.image.size().map_err(cv("image size"))?;
     let (w, h) = (size.width as u32, size.height as u32);
-    let (k_full, k_src) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    let (mut k_full, mut k_src) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    let mut focal_estimate: Option<FocalEstimate> = None;
+    if config.estimate_focal && matches!(k_src, IntrinsicsSource::Assumed { .. }) {
+        progress(Progress { stage: "focal length", done: 0, total: None });
+        let tf = Instant::now();
+        let e = estimate_from_capture(input, config.fps, &config.focal)?;
+        timings.focal_s = tf.elapsed().as_secs_f64();
+        if e.reliable {
+            k_full = Intrinsics { fx: e.f, fy: e.f, ..k_full };
+            k_src = IntrinsicsSource::Estimated { method: e.method.clone(), estimated_fx: e.f, horizontal_deg: e.hfov_deg, spread: e.spread, frames: e.frames_with_estimate };
+        } else {
+            warnings.push(format!("focal length estimation unreliable ({}); assumed a {DEFAULT_HFOV_DEG}° horizontal field of view", e.reason));
+        }
+        focal_estimate = Some(e);
+    }
     let scale_down = (config.max_width as f64 / w as f64).min(1.0);
     let (tw, th) = (((w as f64) * scale_down).round() as u32, ((h as f64) * scale_down).round() as u32);
     let k_track = k_full.scaled_to(tw, th);
@@ -374,6 +395,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         maps: tracker.maps.len(),
         trajectory_poses: trajectory.poses.len(),
         intrinsics_source: k_src,
+        focal_estimate,
         intrinsics: k_full,
         tracking_width: tw,
         tracking_height: th,

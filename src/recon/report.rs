@@ -46,6 +46,9 @@ pub struct AlignReport {
 /// Seconds spent per step.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
+    /// Focal-length estimation (unknown intrinsics only; reads the first
+    /// frames a second time).
+    pub focal_s: f64,
     pub decode_s: f64,
     pub select_s: f64,
     pub features_s: f64,
@@ -75,6 +78,9 @@ pub struct ReconReport {
     /// Frames with a pose in trajectory.txt.
     pub trajectory_poses: usize,
     pub intrinsics_source: IntrinsicsSource,
+    /// Focal length from vanishing points when the intrinsics were unknown
+    /// (used only when `reliable`; otherwise the assumed field of view is).
+    pub focal_estimate: Option<super::focal::FocalEstimate>,
     pub intrinsics: Intrinsics,
     /// Tracking resolution (the capture is downscaled for speed).
     pub tracking_width: u32,
