@@ -74,14 +74,6 @@ pub struct CloudArgs {
     /// F-score distance, metres.
     #[arg(long, default_value_t = eval::cloud::DEFAULT_TAU)]
     pub tau: f64,
-    /// Align the prediction first by the Sim(3) that maps this estimated
-    /// trajectory (TUM) onto --gt-traj (for clouds of unknown scale/frame;
-    /// single files only).
-    #[arg(long, requires = "gt_traj")]
-    pub traj: Option<PathBuf>,
-    /// Ground-truth trajectory for --traj.
-    #[arg(long, requires = "traj")]
-    pub gt_traj: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -124,21 +116,6 @@ fn traj(a: TrajArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 }
 
 fn cloud(a: CloudArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
-    if let (Some(te), Some(tg)) = (&a.traj, &a.gt_traj) {
-        anyhow::ensure!(a.pred.is_file() && a.gt.is_file(), "--traj/--gt-traj align one predicted cloud: --pred and --gt must be files");
-        let read = |p: &PathBuf| crate::trajectory::Trajectory::read_tum(p).map_err(anyhow::Error::from);
-        let mut pred = eval::cloud::read_cloud(&a.pred)?;
-        let sim = eval::cloud::align_by_trajectory(&mut pred, &read(te)?, &read(tg)?, eval::traj::TrajConfig::default().max_dt)?;
-        let r = eval::cloud::evaluate_cloud(&pred, &eval::cloud::read_cloud(&a.gt)?, a.tau)?;
-        ctx.note(format!(
-            "aligned by trajectory: Sim3 scale {:.4}\naccuracy median {:.4} m (mean {:.4}), completeness median {:.4} m (mean {:.4}), precision {:.3}, recall {:.3}, F-score {:.3} at {} m; {} predicted / {} reference points",
-            sim.scale, r.accuracy_median, r.accuracy_mean, r.completeness_median, r.completeness_mean, r.precision, r.recall, r.fscore, r.tau, r.pred_points, r.gt_points
-        ));
-        if a.json {
-            print_json(&serde_json::json!({ "sim3_scale": sim.scale, "report": r }))?;
-        }
-        return Ok(Outcome::Success);
-    }
     let out = eval::cloud::evaluate_cloud_paths(&a.pred, &a.gt, a.tau)?;
     ctx.note(out.to_markdown());
     if a.json {

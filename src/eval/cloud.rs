@@ -81,33 +81,6 @@ pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<Cl
     })
 }
 
-/// Aligns `pred` onto the ground-truth frame with the Sim(3) that best maps
-/// its trajectory `est` onto `gt` (Umeyama on timestamp-associated camera
-/// positions, `max_dt` seconds), as done for reconstructions of unknown
-/// scale and frame; returns the transform applied.
-pub fn align_by_trajectory(
-    pred: &mut PointCloud,
-    est: &crate::trajectory::Trajectory,
-    gt: &crate::trajectory::Trajectory,
-    max_dt: f64,
-) -> Result<crate::geom::umeyama::Sim3, EvalError> {
-    use crate::geom::umeyama::{umeyama, MIN_POINTS};
-    use nalgebra::Point3;
-    let pairs = super::traj::associate(est, gt, max_dt);
-    if pairs.len() < MIN_POINTS {
-        return Err(EvalError::TooFewMatches { matched: pairs.len(), needed: MIN_POINTS, max_dt });
-    }
-    let pos = |t: &crate::trajectory::Trajectory, i: usize| Point3::from(t.poses[i].world_from_camera.translation.vector);
-    let e: Vec<Point3<f64>> = pairs.iter().map(|&(i, _)| pos(est, i)).collect();
-    let g: Vec<Point3<f64>> = pairs.iter().map(|&(_, j)| pos(gt, j)).collect();
-    let sim = umeyama(&e, &g, true).map_err(|source| EvalError::Alignment { matched: pairs.len(), source })?;
-    for p in &mut pred.points {
-        let q = sim.transform_point(&Point3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])));
-        *p = [q.x as f32, q.y as f32, q.z as f32];
-    }
-    Ok(sim)
-}
-
 /// Reads a PLY cloud (vertices with non-finite coordinates are dropped by
 /// the reader).
 pub fn read_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {
@@ -167,42 +140,6 @@ mod tests {
         assert!((r.recall - 0.5).abs() < 1e-12);
         assert!((r.fscore - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(r.accuracy_median, 0.0);
-    }
-
-    #[test]
-    fn trajectory_alignment_undoes_a_similarity() {
-        use crate::trajectory::{StampedPose, Trajectory};
-        use nalgebra::{Isometry3, Translation3, UnitQuaternion, Vector3};
-        let gt_cloud = grid(0.0, 10);
-        let gt = Trajectory {
-            poses: (0..6)
-                .map(|i| StampedPose {
-                    t: i as f64 * 0.1,
-                    world_from_camera: Isometry3::translation(0.3 * i as f64, (i * i) as f64 * 0.05, 1.0 + 0.1 * (i % 2) as f64),
-                })
-                .collect(),
-        };
-        // The estimate lives in a frame rotated, shifted and scaled by 0.5.
-        let rot = UnitQuaternion::from_euler_angles(0.2, -0.4, 1.0);
-        let to_est = |p: &Vector3<f64>| rot * p * 0.5 + Vector3::new(1.0, -2.0, 0.5);
-        let est = Trajectory {
-            poses: gt
-                .poses
-                .iter()
-                .map(|p| StampedPose { t: p.t + 0.001, world_from_camera: Isometry3::from_parts(Translation3::from(to_est(&p.world_from_camera.translation.vector)), rot) })
-                .collect(),
-        };
-        let mut pred = PointCloud {
-            points: gt_cloud.points.iter().map(|p| to_est(&Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64)).map(|v| v as f32).into()).collect(),
-            ..Default::default()
-        };
-        let before = evaluate_cloud(&pred, &gt_cloud, DEFAULT_TAU).unwrap();
-        assert!(before.accuracy_median > 0.5);
-        let sim = align_by_trajectory(&mut pred, &est, &gt, 0.02).unwrap();
-        assert!((sim.scale - 2.0).abs() < 1e-6, "{sim:?}");
-        let after = evaluate_cloud(&pred, &gt_cloud, DEFAULT_TAU).unwrap();
-        assert!(after.accuracy_median < 1e-4 && after.fscore == 1.0, "{after:?}");
-        assert!(align_by_trajectory(&mut pred, &est, &gt, 1e-6).is_err());
     }
 
     #[test]
