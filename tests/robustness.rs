@@ -553,8 +553,6 @@ fn run_rejects_bad_inputs() {
 }
 
 #[test]
-#[ignore = "src/pipeline + model stage (not built yet): a --model file that is not an ONNX model is accepted; \
-            run writes scan.ply and report.json into the output folder and only then stops"]
 fn run_rejects_a_model_that_is_not_onnx() {
     let i = Inputs::new();
     check_all(&[case(
@@ -802,7 +800,6 @@ fn eval_cloud_rejects_bad_inputs() {
 }
 
 #[test]
-#[ignore = "src/eval (owner still working): an all-NaN cloud fails with \"the predicted cloud has no points\" without naming the file"]
 fn eval_cloud_names_an_all_nan_cloud() {
     let i = Inputs::new();
     check_all(&[

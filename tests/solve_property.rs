@@ -255,6 +255,7 @@ fn perturbed_layouts_solve_to_valid_plans() {
         let remaining = s.layout.validate();
         assert_eq!(remaining, s.report.remaining, "the report must list what validate() finds");
         if !remaining.is_empty() {
+            eprintln!("seed {seed} invalid: {remaining:?}");
             failures.push((seed, remaining));
         }
         let (b, a) = (median(endpoint_errors(&noisy, &gt)), median(endpoint_errors(&s.layout, &gt)));
@@ -360,6 +361,7 @@ fn synthetic_scenes_solve_to_valid_plans() {
         let noisy = perturb(&gt, &Perturb::default(), seed);
         let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
         if !s.report.valid {
+            eprintln!("synthetic seed {seed} invalid: {:?}", s.report.remaining);
             failures.push((seed, s.report.remaining.clone()));
         }
         let (b, a) = (median(endpoint_errors(&noisy, &gt)), median(endpoint_errors(&s.layout, &gt)));

@@ -10,7 +10,12 @@ use std::path::PathBuf;
 pub struct Args {
     /// Layout to solve (.json or .txt).
     pub layout: PathBuf,
-    /// Point cloud to refit walls to.
+    /// Point cloud (.ply, same world frame as the layout: metres, +z up,
+    /// floor at z = 0) to refit the walls to: each wall's line (or the line
+    /// collinear walls share) moves across to the plane its points within
+    /// 20 cm of it agree on (RANSAC), keeping its direction; corners follow
+    /// by line intersection. Walls without enough points stay where they
+    /// are; the report lists every move (pass "refine") and every wall left.
     #[arg(long)]
     pub cloud: Option<PathBuf>,
     /// Output layout (.json or .txt).

@@ -108,6 +108,12 @@ pub struct Manifest {
     /// Cloud F-score distance, metres (default 0.05).
     #[serde(default)]
     pub cloud_tau: Option<f64>,
+    /// `"none"` (default): clouds are scored as they are. `"trajectory"`:
+    /// the predicted cloud is first moved by the case's trajectory
+    /// alignment (SE(3) or Sim(3) per `[traj] align`), for reconstructions
+    /// that live in their own frame and scale; needs the `traj` metric.
+    #[serde(default)]
+    pub cloud_align: Option<String>,
     /// Stage-specific settings, passed through untouched.
     #[serde(default)]
     pub stage_options: Option<toml::Table>,
@@ -152,6 +158,15 @@ impl Manifest {
             if !has_gt {
                 return Err(err(format!("metric {metric:?} needs a ground_truth folder for it")));
             }
+        }
+        match m.cloud_align.as_deref() {
+            None | Some("none") => {}
+            Some("trajectory") => {
+                if !m.metrics.contains(&Metric::Traj) || !m.metrics.contains(&Metric::Cloud) {
+                    return Err(err("cloud_align = \"trajectory\" needs both the traj and cloud metrics".into()));
+                }
+            }
+            Some(other) => return Err(err(format!("cloud_align must be \"none\" or \"trajectory\", not {other:?}"))),
         }
         if let Some(t) = &m.traj {
             if let Some(a) = &t.align {
@@ -223,6 +238,9 @@ pub struct Prediction {
     pub cloud: Option<PointCloud>,
     /// Sub-stage timings the stage measured itself, seconds.
     pub timings: Vec<(String, f64)>,
+    /// Things the stage counted (summed over cases in the report), e.g.
+    /// `invalid_after_solve`.
+    pub counts: Vec<(String, f64)>,
 }
 
 /// Ground truth of one case.
@@ -291,6 +309,7 @@ impl Stage for Oracle {
             trajectory: truth.trajectory.clone(),
             cloud: truth.cloud.clone(),
             timings: Vec::new(),
+            counts: Vec::new(),
         })
     }
 }
@@ -395,14 +414,72 @@ impl Stage for Perturb {
     }
 }
 
+/// `perturb`, then the constraint solver (`crate::solve`, no cloud): what the
+/// solver does to a noisy prediction, measured by every layout metric.
+/// Objects go through the solver under their benchmark class's name in the
+/// 59-class vocabulary (the scored class is unchanged). The solve time of
+/// each case is recorded as the sub-stage timing `solve`, and the number
+/// of cases the solver could not make fully valid as `invalid_after_solve` (0 or 1 per
+/// case, so the report's sum counts them) under `counts`.
+pub struct PerturbSolve {
+    pub perturb: Perturb,
+    pub solver: crate::solve::SolveConfig,
+}
+
+impl PerturbSolve {
+    pub fn from_options(options: Option<&toml::Table>) -> Result<PerturbSolve, String> {
+        Ok(PerturbSolve { perturb: Perturb::from_options(options)?, solver: crate::solve::SolveConfig::default() })
+    }
+}
+
+/// A layout (for the solver) holding a scored scene.
+fn scene_to_layout(scene: &EvalScene) -> Layout {
+    let mut l = Layout::new();
+    l.walls = scene.walls.clone();
+    l.openings = scene.openings.clone();
+    l.objects = scene
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, b)| crate::layout::Object {
+            id: i as u32,
+            class: crate::layout::ObjectClass::parse(&b.class.name().replace(' ', "_")),
+            center: b.bbox.center,
+            size: b.bbox.size,
+            yaw: b.bbox.yaw,
+        })
+        .collect();
+    l
+}
+
+impl Stage for PerturbSolve {
+    fn name(&self) -> String {
+        format!("{} + solve", self.perturb.name())
+    }
+
+    fn predict(&mut self, case: &Case, truth: &Truth) -> Result<Prediction, String> {
+        let mut p = self.perturb.predict(case, truth)?;
+        if let Some(scene) = &p.layout {
+            let t = std::time::Instant::now();
+            let solved = crate::solve::solve(&scene_to_layout(scene), None, &self.solver).map_err(|e| e.to_string())?;
+            p.timings.push(("solve".into(), t.elapsed().as_secs_f64()));
+            p.counts.push(("invalid_after_solve".into(), if solved.report.valid { 0.0 } else { 1.0 }));
+            p.counts.push(("solver_changes".into(), solved.report.changes.len() as f64));
+            p.layout = Some(EvalScene::from_layout(&solved.layout));
+        }
+        Ok(p)
+    }
+}
+
 /// The stages this module provides for a manifest's `stage` name
-/// (`none`, `oracle`, `perturb`); `Ok(None)` for names the caller must
+/// (`none`, `oracle`, `perturb`, `perturb_solve`); `Ok(None)` for names the caller must
 /// provide, `Err` for bad stage options.
 pub fn builtin_stage(manifest: &Manifest) -> Result<Option<Box<dyn Stage>>, String> {
     Ok(match manifest.stage.as_str() {
         "none" => Some(Box::new(ReadPredictions { folders: manifest.predictions.clone() })),
         "oracle" => Some(Box::new(Oracle)),
         "perturb" => Some(Box::new(Perturb::from_options(manifest.stage_options.as_ref())?)),
+        "perturb_solve" => Some(Box::new(PerturbSolve::from_options(manifest.stage_options.as_ref())?)),
         _ => None,
     })
 }
@@ -433,6 +510,8 @@ pub struct BenchReport {
     /// Seconds: `"stage"` (wall time over all cases), sub-stage sums the
     /// stage reported, `"ground_truth"`, `"scoring"`.
     pub timings: BTreeMap<String, f64>,
+    /// Sums over cases of what the stage counted ([`Prediction::counts`]).
+    pub counts: BTreeMap<String, f64>,
     /// roomscribe version and any others the caller adds (git commit, model).
     pub versions: BTreeMap<String, String>,
 }
@@ -534,6 +613,7 @@ pub fn run_benchmark(
 ) -> Result<BenchReport, EvalError> {
     let names = case_names(m)?;
     let mut timings: BTreeMap<String, f64> = BTreeMap::new();
+    let mut counts: BTreeMap<String, f64> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut layouts = Vec::new();
     let mut trajs = Vec::new();
@@ -555,6 +635,9 @@ pub fn run_benchmark(
         *timings.entry("stage".into()).or_default() += t1.elapsed().as_secs_f64();
         for (sub, s) in &pred.timings {
             *timings.entry(format!("stage.{sub}")).or_default() += s;
+        }
+        for (what, c) in &pred.counts {
+            *counts.entry(what.clone()).or_default() += c;
         }
         if let Some(gt) = truth.layout {
             layouts.push((name.clone(), pred.layout.unwrap_or_default(), gt));
@@ -581,9 +664,23 @@ pub fn run_benchmark(
             None => {}
         }
     }
+    let align_clouds = m.cloud_align.as_deref() == Some("trajectory");
     let tau = m.cloud_tau.unwrap_or(cloud::DEFAULT_TAU);
     let mut cloud_items = Vec::new();
     for (name, pred, gt) in clouds {
+        let pred = match pred {
+            Some(p) if align_clouds => match traj_items.iter().find(|(n, _)| *n == name) {
+                Some((_, r)) => Some(cloud::transform_cloud(&p, &r.est_to_gt)),
+                None => {
+                    failures.push(Failure {
+                        case: name,
+                        error: "cloud: not scored, its trajectory could not be aligned (cloud_align = \"trajectory\")".into(),
+                    });
+                    continue;
+                }
+            },
+            other => other,
+        };
         match pred.map(|p| cloud::evaluate_cloud(&p, &gt, tau)) {
             Some(Ok(r)) => cloud_items.push((name, r)),
             Some(Err(e)) => failures.push(Failure { case: name, error: format!("cloud: {e}") }),
@@ -604,6 +701,7 @@ pub fn run_benchmark(
         cloud: (!cloud_items.is_empty()).then_some(Batch { items: cloud_items }),
         failures,
         timings,
+        counts,
         versions,
     })
 }
@@ -625,6 +723,7 @@ impl BenchReport {
             "cloud": self.cloud.as_ref().map(|c| c.to_json()),
             "failures": self.failures.iter().map(|f| json!({"case": f.case, "error": f.error})).collect::<Vec<_>>(),
             "timings_s": {"total": self.timings, "per_case": per_case},
+            "counts": self.counts,
         })
     }
 
@@ -660,6 +759,12 @@ impl BenchReport {
         let n = self.cases.max(1) as f64;
         for (k, v) in &self.timings {
             s += &format!("| {k} | {v:.3} | {:.4} |\n", v / n);
+        }
+        if !self.counts.is_empty() {
+            s += "\n## Counts (summed over cases)\n\n| what | total |\n|---|---:|\n";
+            for (k, v) in &self.counts {
+                s += &format!("| {k} | {v} |\n");
+            }
         }
         if !self.failures.is_empty() {
             s += "\n## Failures\n\n";

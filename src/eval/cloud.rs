@@ -81,6 +81,24 @@ pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<Cl
     })
 }
 
+/// The cloud moved by a similarity transform (e.g. the trajectory
+/// alignment [`super::traj::TrajReport::est_to_gt`]), so a reconstruction
+/// in its own frame and scale can be scored against a reference.
+pub fn transform_cloud(c: &PointCloud, t: &crate::geom::umeyama::Sim3) -> PointCloud {
+    let mut out = c.clone();
+    for p in &mut out.points {
+        let q = t.transform_point(&nalgebra::Point3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])));
+        *p = [q.x as f32, q.y as f32, q.z as f32];
+    }
+    if let Some(normals) = &mut out.normals {
+        for n in normals.iter_mut() {
+            let m = t.rotation * nalgebra::Vector3::new(f64::from(n[0]), f64::from(n[1]), f64::from(n[2]));
+            *n = [m.x as f32, m.y as f32, m.z as f32];
+        }
+    }
+    out
+}
+
 /// Reads a PLY cloud (vertices with non-finite coordinates are dropped by
 /// the reader).
 pub fn read_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {
@@ -97,7 +115,16 @@ pub fn evaluate_cloud_paths(
     let pairs = super::files::pair_inputs(pred, gt, &["ply"])?;
     let mut items = Vec::new();
     for p in pairs {
-        let r = evaluate_cloud(&read_cloud(&p.pred)?, &read_cloud(&p.gt)?, tau)?;
+        let (pred_cloud, gt_cloud) = (read_cloud(&p.pred)?, read_cloud(&p.gt)?);
+        for (c, path) in [(&pred_cloud, &p.pred), (&gt_cloud, &p.gt)] {
+            if c.is_empty() {
+                return Err(EvalError::BadInput {
+                    path: path.display().to_string(),
+                    message: "no points with finite coordinates (an empty cloud, or every vertex is NaN/inf)".into(),
+                });
+            }
+        }
+        let r = evaluate_cloud(&pred_cloud, &gt_cloud, tau)?;
         items.push((p.name, r));
     }
     Ok(super::files::Batch { items })
@@ -115,6 +142,19 @@ mod tests {
             }
         }
         PointCloud { points, ..Default::default() }
+    }
+
+    #[test]
+    fn empty_cloud_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.ply");
+        let nan = dir.path().join("allnan.ply");
+        crate::cloud::write_ply(&good, &grid(0.0, 3), crate::cloud::PlyEncoding::Ascii).unwrap();
+        std::fs::write(&nan, "ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\nend_header\nnan 0 0\n0 nan 0\n").unwrap();
+        let e = evaluate_cloud_paths(&nan, &good, DEFAULT_TAU).unwrap_err().to_string();
+        assert!(e.contains("allnan.ply") && e.contains("no points"), "{e}");
+        let e = evaluate_cloud_paths(&good, &nan, DEFAULT_TAU).unwrap_err().to_string();
+        assert!(e.contains("allnan.ply"), "{e}");
     }
 
     #[test]

@@ -121,7 +121,16 @@ pub struct TrajReport {
     pub rpe_rot_mean_deg: f64,
     /// Length of the matched ground-truth path, metres.
     pub path_length: f64,
+    /// ATE RMSE as a percentage of `path_length` (0 for a zero-length path).
+    pub ate_rmse_pct_of_path: f64,
+    /// Angle between the aligned estimate's +z axis and the ground truth's,
+    /// degrees: for two z-up (gravity-aligned) frames, the gravity error.
+    pub tilt_deg: f64,
     pub max_dt: f64,
+    /// The alignment found (estimate frame → ground-truth frame); applied
+    /// to a predicted cloud to score it in the ground truth's frame.
+    #[serde(skip)]
+    pub est_to_gt: crate::geom::umeyama::Sim3,
 }
 
 fn rmse(v: &[f64]) -> f64 {
@@ -240,7 +249,10 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         rpe_rot_rmse_deg: rmse(&rpe_r),
         rpe_rot_mean_deg: mean(&rpe_r),
         path_length,
+        ate_rmse_pct_of_path: if path_length > 0.0 { 100.0 * rmse(&ate) / path_length } else { 0.0 },
+        tilt_deg: (sim.rotation * nalgebra::Vector3::z()).z.clamp(-1.0, 1.0).acos().to_degrees(),
         max_dt: cfg.max_dt,
+        est_to_gt: sim,
     })
 }
 
@@ -314,6 +326,14 @@ mod tests {
         assert!(r.ate_rmse < 1e-9, "{}", r.ate_rmse);
         assert!((r.scale - 2.0).abs() < 1e-9);
         assert!(r.rpe_rot_rmse_deg < 1e-5);
+        // The estimate's frame is tilted by the inverse of `sim`; the
+        // alignment undoes it and reports how far +z was tipped.
+        let tipped = (sim.rotation.inverse() * Vector3::z()).z.acos().to_degrees();
+        assert!((r.tilt_deg - tipped).abs() < 1e-6 && r.tilt_deg > 5.0, "{} vs {tipped}", r.tilt_deg);
+        // The alignment maps estimate positions onto the truth.
+        let p = Point3::from(est.poses[7].world_from_camera.translation.vector);
+        let q = Point3::from(gt.poses[7].world_from_camera.translation.vector);
+        assert!((r.est_to_gt.transform_point(&p) - q).norm() < 1e-9);
         let r = evaluate_trajectory(&est, &gt, &TrajConfig::default()).unwrap();
         assert!(r.ate_rmse > 0.1);
     }

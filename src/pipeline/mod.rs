@@ -69,6 +69,8 @@ pub enum PipelineError {
     #[cfg(feature = "video")]
     #[error(transparent)]
     Recon(#[from] crate::recon::ReconError),
+    #[error("{path}: {message}")]
+    BadModel { path: String, message: String },
     #[error("{path}: the point cloud is empty")]
     EmptyCloud { path: String },
     #[error("{path}: cannot write: {source}")]
@@ -85,6 +87,30 @@ pub struct Progress {
 
 fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + '_ {
     move |source| PipelineError::Write { path: path.display().to_string(), source }
+}
+
+/// Checks a `--model` file before any work is done, so a wrong path fails
+/// at once instead of after a long reconstruction: it must be a readable
+/// file with the `.onnx` extension whose first byte is a protobuf tag
+/// (ONNX models start with field 1, `ir_version`, as a varint: 0x08).
+pub fn check_model_file(model: &Path) -> Result<(), PipelineError> {
+    let bad = |message: &str| PipelineError::BadModel { path: model.display().to_string(), message: message.to_string() };
+    let meta = std::fs::metadata(model).map_err(|e| bad(&format!("cannot read the model file: {e}")))?;
+    if !meta.is_file() {
+        return Err(bad("is not a file (expected an .onnx model)"));
+    }
+    let ext_ok = model.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+    if !ext_ok {
+        return Err(bad("is not an ONNX model (expected a file ending in .onnx)"));
+    }
+    let mut first = [0u8; 1];
+    let n = std::fs::File::open(model)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut first))
+        .map_err(|e| bad(&format!("cannot read the model file: {e}")))?;
+    if n == 0 || first[0] != 0x08 {
+        return Err(bad("does not look like an ONNX model (it does not start with the ir_version field)"));
+    }
+    Ok(())
 }
 
 /// The layout model `run` would use: the configured one, else the shipped
@@ -125,6 +151,9 @@ pub fn run(
     };
     if kind == InputKind::Layout {
         return Err(PipelineError::LayoutGiven { path: report.input });
+    }
+    if let Some(model) = &cfg.model {
+        check_model_file(model)?;
     }
     std::fs::create_dir_all(out_dir).map_err(write_err(out_dir))?;
 

@@ -154,13 +154,14 @@ pub struct WallGraph {
     pub tees: Vec<(usize, usize, usize)>,
 }
 
-struct Dsu(Vec<usize>);
+/// Union-find over indices (smallest index is the root).
+pub(crate) struct Dsu(Vec<usize>);
 
 impl Dsu {
-    fn new(n: usize) -> Dsu {
+    pub(crate) fn new(n: usize) -> Dsu {
         Dsu((0..n).collect())
     }
-    fn find(&mut self, x: usize) -> usize {
+    pub(crate) fn find(&mut self, x: usize) -> usize {
         let mut r = x;
         while self.0[r] != r {
             r = self.0[r];
@@ -173,7 +174,7 @@ impl Dsu {
         }
         r
     }
-    fn union(&mut self, a: usize, b: usize) {
+    pub(crate) fn union(&mut self, a: usize, b: usize) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
             let (lo, hi) = (ra.min(rb), ra.max(rb));
@@ -597,7 +598,7 @@ fn corner_point(walls: &[WorkWall], c: &[(usize, usize)]) -> P2 {
 
 /// Whether moving end `e` of wall `w` to `p` keeps the wall pointing the
 /// same way and at least `min_len` long.
-fn end_move_ok(w: &WorkWall, e: usize, p: P2, min_len: f64) -> bool {
+pub(crate) fn end_move_ok(w: &WorkWall, e: usize, p: P2, min_len: f64) -> bool {
     let other = w.end(1 - e);
     let old = w.end(e) - other;
     let new = p - other;
@@ -650,7 +651,7 @@ pub fn t_junctions(walls: &mut [WorkWall], corners: &[Vec<(usize, usize)>], cfg:
 
 /// The meeting point of a wall's line with a host's line, computed from the
 /// offsets when both are Manhattan so that it is exact.
-fn exact_on(w: &WorkWall, host: &WorkWall, x: P2) -> P2 {
+pub(crate) fn exact_on(w: &WorkWall, host: &WorkWall, x: P2) -> P2 {
     match (w.class, host.class) {
         (Class::U, Class::V) => P2::new(host.offset(), w.offset()),
         (Class::V, Class::U) => P2::new(w.offset(), host.offset()),
