@@ -239,58 +239,56 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         track_cfg.local_ba = false;
     }
     let mut tracker = Tracker::new(track_cfg, pin, tw, th, has_depth);
-    let mut selector = Selector::new(config.select.clone())?;
-    let mut extractor = Extractor::new(&config.orb)?;
+    // Reading runs on its own thread (decode, downscale, selection, ORB)
+    // and hands kept frames to tracking on this one through a short queue:
+    // the two overlap on a multi-core machine.
+    let selector = Selector::new(config.select.clone())?;
+    let extractor = if use_given { None } else { Some(Extractor::new(&config.orb)?) };
     // Given poses: frames kept by the selector, with their depth.
     let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
-    let mut frames_read = 0usize;
-    let mut first_kept = true;
-    let mut next: Option<Frame> = Some(first);
-    while let Some(frame) = next.take() {
-        frames_read += 1;
-        let ts = Instant::now();
-        let image = resize(&frame.image, tsize, imgproc::INTER_AREA)?;
-        let gray = to_gray(&image)?;
-        let decision = selector.decide(&gray, first_kept)?;
-        timings.select_s += ts.elapsed().as_secs_f64();
-        if decision == Decision::Keep {
-            first_kept = false;
-            let depth = match &frame.depth {
-                Some(d) => Some(resize(d, tsize, imgproc::INTER_NEAREST)?),
-                None => None,
-            };
-            if use_given {
-                let pose = match &external {
-                    Some(t) => pose_at(t, frame.t),
-                    None => frame.pose,
-                };
-                if let Some(p) = pose {
-                    given.push((frame.t, p, image, depth));
+    let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Kept>(READ_AHEAD_FRAMES);
+    let (read_result, track_result) = std::thread::scope(|scope| {
+        let handle = scope.spawn(move || reader.run(first, tx));
+        let track_result = (|| -> Result<(), ReconError> {
+            for kept in rx.iter() {
+                if use_given {
+                    let pose = match &external {
+                        Some(t) => pose_at(t, kept.t),
+                        None => kept.pose,
+                    };
+                    if let Some(p) = pose {
+                        given.push((kept.t, p, kept.image, kept.depth));
+                    }
+                } else if let Some(feats) = kept.feats {
+                    let tt = Instant::now();
+                    let state = tracker.track(kept.index, kept.t, &kept.image, kept.depth.as_ref(), feats)?;
+                    timings.tracking_s += tt.elapsed().as_secs_f64();
+                    let _ = state == TrackState::Lost;
                 }
-            } else {
-                let tf = Instant::now();
-                let feats = extractor.extract(&gray, &k_track)?;
-                timings.features_s += tf.elapsed().as_secs_f64();
-                let tt = Instant::now();
-                let state = tracker.track(frame.index, frame.t, &image, depth.as_ref(), feats)?;
-                timings.tracking_s += tt.elapsed().as_secs_f64();
-                let _ = state == TrackState::Lost;
+                progress(Progress { stage: "reading", done: kept.frames_read, total });
             }
-        }
-        progress(Progress { stage: "reading", done: frames_read, total });
-        if config.max_frames > 0 && frames_read >= config.max_frames {
-            break;
-        }
-        let t0 = Instant::now();
-        next = src.next_frame()?;
-        timings.decode_s += t0.elapsed().as_secs_f64();
-    }
+            Ok(())
+        })();
+        // On a tracking error the queue is dropped here, which stops the reader.
+        drop(rx);
+        (handle.join(), track_result)
+    });
+    let read = match read_result {
+        Ok(r) => r?,
+        Err(_) => return Err(ReconError::Config("the frame reader thread panicked".into())),
+    };
+    track_result?;
+    let ReadOutcome { frames_read, selector, src_warnings, decode_s, select_s, features_s } = read;
+    timings.decode_s += decode_s;
+    timings.select_s += select_s;
+    timings.features_s += features_s;
+    warnings.extend(src_warnings);
     if !use_given {
         let tt = Instant::now();
         tracker.finish()?;
         timings.tracking_s += tt.elapsed().as_secs_f64();
     }
-    warnings.extend(src.take_warnings());
     let sel = selector.stats.clone();
     if sel.black > 0 {
         warnings.push(format!("{} black frames skipped", sel.black));
@@ -435,6 +433,88 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         timings,
     };
     Ok(Reconstruction { cloud, trajectory, report })
+}
+
+/// Kept frames decoded ahead of tracking (each holds a tracking-size
+/// colour image, grey features and depth: a few MB).
+const READ_AHEAD_FRAMES: usize = 8;
+
+/// A frame the selector kept, ready for tracking.
+struct Kept {
+    index: usize,
+    t: f64,
+    /// Colour at tracking size.
+    image: Mat,
+    depth: Option<Mat>,
+    pose: Option<Isometry3<f64>>,
+    /// ORB features (when poses are estimated).
+    feats: Option<super::features::Features>,
+    /// Frames read so far (progress).
+    frames_read: usize,
+}
+
+/// The reading side of the pipeline: decode, downscale, select, extract.
+struct Reader {
+    src: Box<dyn source::FrameSource>,
+    selector: Selector,
+    extractor: Option<Extractor>,
+    tsize: Size,
+    k_track: Intrinsics,
+    max_frames: usize,
+}
+
+/// What the reader leaves when the capture ends.
+struct ReadOutcome {
+    frames_read: usize,
+    selector: Selector,
+    src_warnings: Vec<String>,
+    decode_s: f64,
+    select_s: f64,
+    features_s: f64,
+}
+
+impl Reader {
+    /// Reads the capture from `first` on, sending kept frames to `tx`;
+    /// stops early when the receiver is gone.
+    fn run(mut self, first: Frame, tx: std::sync::mpsc::SyncSender<Kept>) -> Result<ReadOutcome, ReconError> {
+        let (mut decode_s, mut select_s, mut features_s) = (0.0, 0.0, 0.0);
+        let mut frames_read = 0usize;
+        let mut first_kept = true;
+        let mut next: Option<Frame> = Some(first);
+        while let Some(frame) = next.take() {
+            frames_read += 1;
+            let ts = Instant::now();
+            let image = resize(&frame.image, self.tsize, imgproc::INTER_AREA)?;
+            let gray = to_gray(&image)?;
+            let decision = self.selector.decide(&gray, first_kept)?;
+            select_s += ts.elapsed().as_secs_f64();
+            if decision == Decision::Keep {
+                first_kept = false;
+                let depth = match &frame.depth {
+                    Some(d) => Some(resize(d, self.tsize, imgproc::INTER_NEAREST)?),
+                    None => None,
+                };
+                let tf = Instant::now();
+                let feats = match &mut self.extractor {
+                    Some(x) => Some(x.extract(&gray, &self.k_track)?),
+                    None => None,
+                };
+                features_s += tf.elapsed().as_secs_f64();
+                let kept = Kept { index: frame.index, t: frame.t, image, depth, pose: frame.pose, feats, frames_read };
+                if tx.send(kept).is_err() {
+                    break;
+                }
+            }
+            if self.max_frames > 0 && frames_read >= self.max_frames {
+                break;
+            }
+            let t0 = Instant::now();
+            next = self.src.next_frame()?;
+            decode_s += t0.elapsed().as_secs_f64();
+        }
+        let src_warnings = self.src.take_warnings();
+        Ok(ReadOutcome { frames_read, selector: self.selector, src_warnings, decode_s, select_s, features_s })
+    }
 }
 
 /// Neighbours for the statistical outlier filter and its spread factor.

@@ -50,8 +50,9 @@ impl SourceKind {
     }
 }
 
-/// A stream of frames from one capture.
-pub trait FrameSource {
+/// A stream of frames from one capture (read on the pipeline's reader
+/// thread, hence `Send`).
+pub trait FrameSource: Send {
     /// What kind of capture this is.
     fn kind(&self) -> SourceKind;
     /// Intrinsics the capture itself carries, for its colour images.
