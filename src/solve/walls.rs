@@ -21,6 +21,10 @@ pub const DEFAULT_WALL_HEIGHT: f64 = 2.7;
 /// 6°); each end must also lie within `merge_distance` of the other's line,
 /// which keeps long walls at that angle apart.
 const FREE_PARALLEL: f64 = 10.0 * std::f64::consts::PI / 180.0;
+/// A wall shorter than this (m) with one loose end, hanging off a corner
+/// that still has two walls without it, is removed: half a metre, about
+/// twice the endpoint noise of a decoder.
+const STUB_LENGTH: f64 = 0.5;
 /// Re-weighting rounds of the frame estimate.
 const FRAME_ITERS: usize = 5;
 /// Passes of merge / join / prune before giving up on convergence.
@@ -957,14 +961,28 @@ pub fn solve_walls(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveRep
         // twice: another round merges them.
         let again = walls.iter().any(|w| w.class == Class::Free && snap_class(w, cfg).is_some())
             || coincident(&walls, cfg.tolerances.join);
-        let short: Vec<usize> = (0..walls.len()).filter(|&i| walls[i].len() < cfg.tolerances.min_wall_length).collect();
+        let mut short: Vec<(usize, String)> = (0..walls.len())
+            .filter(|&i| walls[i].len() < cfg.tolerances.min_wall_length)
+            .map(|i| (i, format!("removed: {:.3} m long after joining (minimum {} m)", walls[i].len(), cfg.tolerances.min_wall_length)))
+            .collect();
+        // A short stub hanging off a corner that holds without it, with
+        // nothing to close its other end against, is a decoding artefact.
+        if !cfg.tolerances.allow_open {
+            for (i, e) in singleton_ends(&walls, &corners, &tees) {
+                let held = corners.iter().any(|c| c.len() >= 3 && c.contains(&(i, 1 - e))) || tees.iter().any(|t| t.0 == i && t.1 == 1 - e);
+                if walls[i].len() < STUB_LENGTH && held && !short.iter().any(|s| s.0 == i) {
+                    short.push((i, format!("removed: {:.3} m stub with a loose end", walls[i].len())));
+                }
+            }
+            short.sort_by_key(|s| s.0);
+        }
         // The last round keeps its corners consistent with the walls.
         if (short.is_empty() && !again) || round + 1 == WALL_ROUNDS {
             break;
         }
-        for &i in short.iter().rev() {
-            report.change(EntityRef::Wall(walls[i].id), Pass::Prune, 0.0, format!("removed: {:.3} m long after joining (minimum {} m)", walls[i].len(), cfg.tolerances.min_wall_length));
-            walls.remove(i);
+        for (i, why) in short.iter().rev() {
+            report.change(EntityRef::Wall(walls[*i].id), Pass::Prune, 0.0, why.clone());
+            walls.remove(*i);
         }
     }
     if !cfg.tolerances.allow_open {
