@@ -148,3 +148,69 @@ fn perturb_solve_stage_repairs_noisy_synthetic_layouts() {
     assert!(avg(&b) > avg(&a), "solved {} vs perturbed {}", avg(&b), avg(&a));
     assert!(solved.to_markdown().contains("invalid_after_solve"));
 }
+
+/// A stage that predicts the truth moved into another frame and scale, as a
+/// monocular reconstruction would.
+struct Moved(roomscribe::geom::umeyama::Sim3);
+
+impl roomscribe::eval::bench::Stage for Moved {
+    fn name(&self) -> String {
+        "moved".into()
+    }
+    fn predict(
+        &mut self,
+        _case: &roomscribe::eval::bench::Case,
+        truth: &roomscribe::eval::bench::Truth,
+    ) -> Result<roomscribe::eval::bench::Prediction, String> {
+        let s = self.0;
+        let traj = truth.trajectory.clone().map(|mut t| {
+            for p in &mut t.poses {
+                let c = s.transform_point(&nalgebra::Point3::from(p.world_from_camera.translation.vector));
+                p.world_from_camera = nalgebra::Isometry3::from_parts(
+                    nalgebra::Translation3::from(c.coords),
+                    nalgebra::UnitQuaternion::from_rotation_matrix(&s.rotation) * p.world_from_camera.rotation,
+                );
+            }
+            t
+        });
+        let cloud = truth.cloud.as_ref().map(|c| roomscribe::eval::cloud::transform_cloud(c, &s));
+        Ok(roomscribe::eval::bench::Prediction { trajectory: traj, cloud, ..Default::default() })
+    }
+}
+
+#[test]
+fn clouds_can_be_scored_after_the_trajectory_alignment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("eval/benchmarks/data/smoke/gt");
+    std::fs::create_dir_all(dir.path().join("traj")).unwrap();
+    std::fs::create_dir_all(dir.path().join("cloud")).unwrap();
+    std::fs::copy(data.join("traj/traj_000.txt"), dir.path().join("traj/c.txt")).unwrap();
+    std::fs::copy(data.join("cloud/cloud_000.ply"), dir.path().join("cloud/c.ply")).unwrap();
+    let text = |align: &str| {
+        format!(
+            "name = \"t\"\nstage = \"x\"\nmetrics = [\"traj\", \"cloud\"]\ncloud_align = \"{align}\"\n\
+             [ground_truth]\ntrajectory = \"traj\"\ncloud = \"cloud\"\n[traj]\nalign = \"sim3\"\n"
+        )
+    };
+    let at = dir.path().join("m.toml");
+    let moved = roomscribe::geom::umeyama::Sim3 {
+        rotation: nalgebra::Rotation3::from_euler_angles(0.3, -0.2, 1.0),
+        translation: nalgebra::Vector3::new(3.0, -1.0, 0.5),
+        scale: 0.4,
+    };
+    let run = |align: &str| {
+        let m = Manifest::parse(&text(align), &at).unwrap();
+        let r = run_benchmark(&m, &mut Moved(moved), None, |_, _| {}).unwrap();
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        let t = &r.traj.as_ref().unwrap().items[0].1;
+        assert!(t.ate_rmse < 1e-6 && (t.scale - 2.5).abs() < 1e-6, "{t:?}");
+        assert!(t.tilt_deg > 10.0);
+        r.cloud.unwrap().items[0].1.accuracy_median
+    };
+    assert!(run("trajectory") < 1e-4);
+    assert!(run("none") > 0.1);
+    // The option needs both metrics, and only knows two values.
+    let bad = text("trajectory").replace("[\"traj\", \"cloud\"]", "[\"cloud\"]");
+    assert!(Manifest::parse(&bad, &at).unwrap_err().to_string().contains("cloud_align"));
+    assert!(Manifest::parse(&text("icp"), &at).unwrap_err().to_string().contains("cloud_align"));
+}

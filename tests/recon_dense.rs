@@ -1,9 +1,11 @@
-//! Dense stereo between two rendered keyframes with known poses: the
-//! points must lie on the rendered surfaces.
+//! Multi-view plane-sweep stereo on rendered views with known poses: the
+//! consistent points must lie on the rendered surfaces, for a forward walk
+//! (epipole inside the image, where rectified stereo fails) and a sideways
+//! one; the typical depth must be measurable without a map.
 #![cfg(feature = "video")]
 
 use nalgebra::{Isometry3, Point3, Vector3};
-use roomscribe::recon::dense::{stereo_points, DenseConfig};
+use roomscribe::recon::dense::{dense_points, typical_depth, DenseConfig, View};
 use roomscribe::recon::geometry::Pinhole;
 use roomscribe::recon::testscene::{render, Scene};
 use roomscribe::recon::Intrinsics;
@@ -16,45 +18,77 @@ fn look(pos: Vector3<f64>, yaw: f64) -> Isometry3<f64> {
     Isometry3::from_parts(nalgebra::Translation3::from(pos), nalgebra::UnitQuaternion::from_rotation_matrix(&rot))
 }
 
-#[test]
-fn stereo_points_lie_on_surfaces() {
-    check_pair(look(Vector3::new(2.0, 2.0, 1.45), 0.1), look(Vector3::new(2.05, 1.75, 1.45), 0.05));
-}
-
-#[test]
-fn oblique_and_swapped_pairs_work() {
-    // Baseline 50° from the optical axis, partner on the left.
-    let a = look(Vector3::new(2.0, 2.0, 1.45), 0.0);
-    let d = Vector3::new(0.9f64.cos(), 0.9f64.sin(), 0.0) * 0.25;
-    check_pair(a, look(Vector3::new(2.0, 2.0, 1.45) + d, 0.03));
-}
-
-fn check_pair(a: Isometry3<f64>, b: Isometry3<f64>) {
-    let scene = Scene::standard(4);
-    let k = Intrinsics::from_hfov(480, 360, 65.0);
-    let pin = Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy };
-    let mut views = vec![];
-    for p in [a, b] {
-        let (img, _) = render(&scene, &k, &p).unwrap();
-        views.push((p.inverse(), img, None));
+/// Distance to the room box or the boxes inside.
+fn surface_distance(scene: &Scene, p: &Point3<f64>) -> f64 {
+    let mut d = f64::MAX;
+    for ax in 0..3 {
+        d = d.min(p[ax].abs()).min((scene.size[ax] - p[ax]).abs());
     }
-    let pts = stereo_points(&views, 0, &pin, 3.0, &DenseConfig::default()).unwrap();
-    assert!(pts.len() > 3000, "{} points", pts.len());
-    // Distance to the room box or the boxes inside.
-    let dist = |p: &Point3<f64>| {
-        let mut d = f64::MAX;
-        for ax in 0..3 {
-            d = d.min(p[ax].abs()).min((scene.size[ax] - p[ax]).abs());
-        }
-        for (lo, hi) in &scene.boxes {
-            let q = Vector3::new((lo.x - p.x).max(p.x - hi.x).max(0.0), (lo.y - p.y).max(p.y - hi.y).max(0.0), (lo.z - p.z).max(p.z - hi.z).max(0.0));
-            d = d.min(q.norm());
-        }
-        d
-    };
-    let mut ds: Vec<f64> = pts.iter().map(|(p, _)| dist(p)).collect();
+    for (lo, hi) in &scene.boxes {
+        let q = Vector3::new((lo.x - p.x).max(p.x - hi.x).max(0.0), (lo.y - p.y).max(p.y - hi.y).max(0.0), (lo.z - p.z).max(p.z - hi.z).max(0.0));
+        d = d.min(q.norm());
+    }
+    d
+}
+
+fn views(scene: &Scene, k: &Intrinsics, poses: &[Isometry3<f64>]) -> Vec<View> {
+    poses.iter().map(|p| (p.inverse(), render(scene, k, p).unwrap().0, None)).collect()
+}
+
+/// Small, fast settings for the dev profile.
+fn test_config() -> DenseConfig {
+    DenseConfig { width: 200, max_planes: 48, max_references: 4, ..Default::default() }
+}
+
+fn check(poses: &[Isometry3<f64>], typical: f64) -> (usize, f64) {
+    let scene = Scene::standard(4);
+    let k = Intrinsics::from_hfov(320, 240, 65.0);
+    let pin = Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy };
+    let v = views(&scene, &k, poses);
+    let (per_view, stats) = dense_points(&v, &pin, typical, &test_config()).unwrap();
+    let pts: Vec<Point3<f64>> = per_view.iter().flatten().map(|(p, _)| *p).collect();
+    assert!(!pts.is_empty(), "{stats:?}");
+    let mut ds: Vec<f64> = pts.iter().map(|p| surface_distance(&scene, p)).collect();
     ds.sort_by(|x, y| x.total_cmp(y));
     let med = ds[ds.len() / 2];
-    eprintln!("{} points, median distance {med:.4} m, 90% {:.4}", ds.len(), ds[ds.len() * 9 / 10]);
+    eprintln!("{} points, median distance {med:.4} m, 90% {:.4}; {stats:?}", ds.len(), ds[ds.len() * 9 / 10]);
+    assert!(stats.consistent_pixels < stats.raw_pixels, "the consistency check removed nothing: {stats:?}");
+    (pts.len(), med)
+}
+
+#[test]
+fn forward_walk_gives_points_on_surfaces() {
+    // Walking along the optical axis (+x), 8 cm per view.
+    let poses: Vec<Isometry3<f64>> = (0..7).map(|i| look(Vector3::new(0.8 + 0.08 * i as f64, 1.9, 1.45), 0.02 * (i % 2) as f64)).collect();
+    let (n, med) = check(&poses, 2.5);
+    assert!(n > 2000, "{n} points");
     assert!(med < 0.03, "median {med}");
+}
+
+#[test]
+fn sideways_walk_gives_points_on_surfaces() {
+    let poses: Vec<Isometry3<f64>> = (0..7).map(|i| look(Vector3::new(1.5, 2.6 - 0.07 * i as f64, 1.45), 0.1 - 0.01 * i as f64)).collect();
+    let (n, med) = check(&poses, 2.5);
+    assert!(n > 2000, "{n} points");
+    assert!(med < 0.03, "median {med}");
+}
+
+#[test]
+fn typical_depth_without_a_map_and_no_depth_without_motion() {
+    let scene = Scene::standard(4);
+    let k = Intrinsics::from_hfov(320, 240, 65.0);
+    let pin = Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy };
+    let poses: Vec<Isometry3<f64>> = (0..5).map(|i| look(Vector3::new(1.5, 2.6 - 0.1 * i as f64, 1.45), 0.1)).collect();
+    let v = views(&scene, &k, &poses);
+    // Looking along +x from x = 1.5 at a 5 m long room: surfaces 2-3.5 m away.
+    let t = typical_depth(&v, &pin, &[]).unwrap().unwrap();
+    assert!((1.5..4.0).contains(&t), "typical depth {t}");
+    // The same views at a scale of 0.1 give a tenth of it.
+    let scaled: Vec<View> = v.iter().map(|(p, img, d)| (Isometry3::from_parts((p.translation.vector * 0.1).into(), p.rotation), img.clone(), d.clone())).collect();
+    let ts = typical_depth(&scaled, &pin, &[]).unwrap().unwrap();
+    assert!((ts / t - 0.1).abs() < 0.01, "{ts} vs {t}");
+    // A camera that only rotates gives no stereo sources, hence no points.
+    let still: Vec<Isometry3<f64>> = (0..5).map(|i| look(Vector3::new(1.5, 2.0, 1.45), 0.1 * i as f64)).collect();
+    let (pts, stats) = dense_points(&views(&scene, &k, &still), &pin, 2.5, &test_config()).unwrap();
+    assert!(pts.is_empty() && stats.depth_maps == 0, "{stats:?}");
 }

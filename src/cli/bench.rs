@@ -29,16 +29,98 @@ fn default_out(manifest: &Path) -> PathBuf {
     }
 }
 
-/// The stage a manifest names: the built-in ones, or an error listing them.
+/// The stage a manifest names: the built-in ones, the reconstruction front
+/// end (`recon`, with the `video` feature), or an error listing them.
 fn stage_for(m: &Manifest) -> anyhow::Result<Box<dyn Stage>> {
+    #[cfg(feature = "video")]
+    if m.stage == "recon" {
+        return Ok(Box::new(recon_stage::Recon::from_manifest(m).map_err(|e| anyhow::anyhow!("{}: {e}", m.name))?));
+    }
     builtin_stage(m).map_err(|e| anyhow::anyhow!("{}: {e}", m.name))?.ok_or_else(|| {
         anyhow::anyhow!(
-            "{}: stage {:?} is not available in roomscribe {} (available: \"none\" — score predictions on disk, \"oracle\" — harness self-check, \"perturb\" — ground truth plus noise, \"perturb_solve\" — the same, then the solver)",
+            "{}: stage {:?} is not available in roomscribe {} (available: \"none\" — score predictions on disk, \"oracle\" — harness self-check, \"perturb\" — ground truth plus noise, \"perturb_solve\" — the same, then the solver{})",
             m.name,
             m.stage,
-            crate::VERSION
+            crate::VERSION,
+            if cfg!(feature = "video") { ", \"recon\" — the reconstruction front end on each case's input" } else { "; \"recon\" needs the `video` feature" }
         )
     })
+}
+
+/// `stage = "recon"`: runs `recon::reconstruct` on each case's input (a
+/// video, image folder or capture folder named like the case under the
+/// manifest's `inputs`) and hands its trajectory and cloud to the scorer.
+/// `[stage_options]`: `ignore_capture_poses` (bool), `max_width` (pixels),
+/// `fov_deg`, `max_frames`. Per-step times of the front end's report are
+/// recorded as sub-stage timings; frames read / tracked, keyframes and maps
+/// as counts.
+#[cfg(feature = "video")]
+mod recon_stage {
+    use crate::eval::bench::{Case, Manifest, Prediction, Stage, Truth};
+    use crate::recon::{reconstruct, ReconConfig};
+
+    pub struct Recon {
+        pub config: ReconConfig,
+    }
+
+    impl Recon {
+        pub fn from_manifest(m: &Manifest) -> Result<Recon, String> {
+            if m.inputs.is_none() {
+                return Err("stage \"recon\" needs an `inputs` folder (one capture per case)".into());
+            }
+            let mut config = ReconConfig::default();
+            for (k, v) in m.stage_options.iter().flatten() {
+                let num = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or(format!("stage_options.{k} must be a number"));
+                let count = || v.as_integer().and_then(|i| u32::try_from(i).ok()).ok_or(format!("stage_options.{k} must be a whole number >= 0"));
+                match k.as_str() {
+                    "ignore_capture_poses" => {
+                        config.ignore_capture_poses = v.as_bool().ok_or("stage_options.ignore_capture_poses must be true or false")?
+                    }
+                    "max_width" => config.max_width = count()?,
+                    "max_frames" => config.max_frames = count()? as usize,
+                    "fov_deg" => {
+                        let f = num()?;
+                        if !(f > 1.0 && f < 179.0) {
+                            return Err(format!("stage_options.fov_deg must be between 1 and 179 degrees, got {f}"));
+                        }
+                        config.fov_deg = Some(f)
+                    }
+                    other => {
+                        return Err(format!(
+                            "unknown stage_options key {other:?} for stage \"recon\" (ignore_capture_poses, max_width, max_frames, fov_deg)"
+                        ))
+                    }
+                }
+            }
+            Ok(Recon { config })
+        }
+    }
+
+    impl Stage for Recon {
+        fn name(&self) -> String {
+            "recon".into()
+        }
+
+        fn predict(&mut self, case: &Case, _truth: &Truth) -> Result<Prediction, String> {
+            let input = case.input.as_ref().ok_or_else(|| format!("no input for {} in the inputs folder", case.name))?;
+            let r = reconstruct(input, &self.config, &mut |_| {}).map_err(|e| e.to_string())?;
+            let mut p = Prediction { trajectory: Some(r.trajectory), cloud: Some(r.cloud), ..Prediction::default() };
+            let report = serde_json::to_value(&r.report).unwrap_or_default();
+            if let Some(t) = report.get("timings").and_then(|t| t.as_object()) {
+                for (k, v) in t {
+                    if let Some(s) = v.as_f64() {
+                        p.timings.push((k.trim_end_matches("_s").to_string(), s));
+                    }
+                }
+            }
+            for key in ["frames_read", "frames_used", "trajectory_poses", "keyframes", "maps", "points"] {
+                if let Some(n) = report.get(key).and_then(|v| v.as_f64()) {
+                    p.counts.push((key.to_string(), n));
+                }
+            }
+            Ok(p)
+        }
+    }
 }
 
 /// The commit of the checkout the manifest lives in, when git can tell.

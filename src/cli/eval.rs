@@ -4,7 +4,8 @@
 
 use super::{print_json, Ctx, Outcome};
 use crate::eval::{self, Alignment, LayoutMetricConfig, TrajConfig};
-use std::path::PathBuf;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -74,6 +75,21 @@ pub struct CloudArgs {
     /// F-score distance, metres.
     #[arg(long, default_value_t = eval::cloud::DEFAULT_TAU)]
     pub tau: f64,
+    /// The predicted cloud's camera trajectory (TUM): with --gt-traj, the
+    /// cloud is moved by the trajectory alignment before scoring (for a
+    /// reconstruction in its own frame and scale). Files only.
+    #[arg(long, requires = "gt_traj")]
+    pub pred_traj: Option<PathBuf>,
+    /// The ground-truth trajectory (TUM) for --pred-traj.
+    #[arg(long, requires = "pred_traj")]
+    pub gt_traj: Option<PathBuf>,
+    /// Alignment used with --pred-traj: sim3 (with scale, for monocular
+    /// input) or se3.
+    #[arg(long, value_enum, default_value = "sim3")]
+    pub align: AlignArg,
+    /// Timestamp association tolerance for --pred-traj, seconds.
+    #[arg(long, default_value_t = 0.02)]
+    pub max_dt: f64,
     #[arg(long)]
     pub json: bool,
 }
@@ -115,7 +131,48 @@ fn traj(a: TrajArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// `eval cloud --pred-traj --gt-traj`: one cloud, moved by the alignment of
+/// its trajectory onto the ground truth's, then scored.
+fn cloud_aligned(a: &CloudArgs, pred_traj: &Path, gt_traj: &Path, ctx: Ctx) -> anyhow::Result<Outcome> {
+    for p in [&a.pred, &a.gt] {
+        anyhow::ensure!(p.is_file(), "{}: with --pred-traj, --pred and --gt must be PLY files", p.display());
+    }
+    let align = match a.align {
+        AlignArg::Se3 => Alignment::Se3,
+        AlignArg::Sim3 => Alignment::Sim3,
+    };
+    let cfg = TrajConfig { align, max_dt: a.max_dt, ..TrajConfig::default() };
+    let est = crate::trajectory::Trajectory::read_tum(pred_traj)?;
+    let gt = crate::trajectory::Trajectory::read_tum(gt_traj)?;
+    let t = eval::traj::evaluate_trajectory(&est, &gt, &cfg)
+        .with_context(|| format!("{} vs {}: cannot align the trajectories", pred_traj.display(), gt_traj.display()))?;
+    let pred = eval::cloud::read_cloud(&a.pred)?;
+    let gt_cloud = eval::cloud::read_cloud(&a.gt)?;
+    for (c, p) in [(&pred, &a.pred), (&gt_cloud, &a.gt)] {
+        anyhow::ensure!(!c.is_empty(), "{}: no points with finite coordinates", p.display());
+    }
+    let moved = eval::cloud::transform_cloud(&pred, &t.est_to_gt);
+    let r = eval::cloud::evaluate_cloud(&moved, &gt_cloud, a.tau)?;
+    let name = a.gt.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let out = eval::files::Batch { items: vec![(name, r)] };
+    ctx.note(format!(
+        "aligned by the trajectory ({:?}, scale {:.4}, ATE RMSE {:.4} m over {} poses)\n{}",
+        t.align,
+        t.scale,
+        t.ate_rmse,
+        t.matched,
+        out.to_markdown()
+    ));
+    if a.json {
+        print_json(&out.to_json())?;
+    }
+    Ok(Outcome::Success)
+}
+
 fn cloud(a: CloudArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
+    if let (Some(pt), Some(gt_traj)) = (&a.pred_traj, &a.gt_traj) {
+        return cloud_aligned(&a, pt, gt_traj, ctx);
+    }
     let out = eval::cloud::evaluate_cloud_paths(&a.pred, &a.gt, a.tau)?;
     ctx.note(out.to_markdown());
     if a.json {

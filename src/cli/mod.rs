@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod bench;
+mod calibrate;
 mod convert;
 mod doctor;
 mod eval;
@@ -38,6 +39,8 @@ pub enum Command {
     Run(run::Args),
     /// Reconstruction front end only: INPUT to DIR/scan.ply, trajectory.txt, report.json.
     Recon(recon::Args),
+    /// Camera calibration: a checkerboard video to OpenCV YAML intrinsics for `recon --calib`.
+    Calibrate(calibrate::Args),
     /// Model only (no solver): CLOUD.ply to a raw layout.
     Infer(infer::Args),
     /// Constraint solver: snap a layout into a physically valid plan.
@@ -226,6 +229,7 @@ fn dispatch(command: Command, ctx: Ctx) -> anyhow::Result<Outcome> {
     match command {
         Command::Run(a) => run::run(a, ctx),
         Command::Recon(a) => recon::run(a, ctx),
+        Command::Calibrate(a) => calibrate::run(a, ctx),
         Command::Infer(a) => infer::run(a, ctx),
         Command::Solve(a) => solve::run(a, ctx),
         Command::Validate(a) => validate::run(a, ctx),

@@ -30,6 +30,11 @@ pub struct Args {
     /// Estimate poses even when the capture provides them.
     #[arg(long)]
     pub ignore_capture_poses: bool,
+    /// Camera poses to use instead of tracking (TUM `world_from_camera`,
+    /// matched to frames by timestamp; scale and gravity still come from the
+    /// priors unless --scale is given), e.g. ground truth or another SLAM system's.
+    #[arg(long)]
+    pub poses: Option<PathBuf>,
     /// Skip dense stereo for monocular input (sparse map points only).
     #[arg(long)]
     pub no_dense: bool,
@@ -56,12 +61,15 @@ fn camera_height(s: &str) -> Result<f64, String> {
 pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     use anyhow::Context;
     use crate::recon::*;
-    let mut cfg = ReconConfig { calib: a.calib, fov_deg: a.fov, scale: a.scale, camera_height: a.camera_height, fps: a.fps, max_width: a.max_width, ignore_capture_poses: a.ignore_capture_poses, max_frames: a.max_frames, ..Default::default() };
+    let mut cfg = ReconConfig { calib: a.calib, fov_deg: a.fov, scale: a.scale, camera_height: a.camera_height, fps: a.fps, max_width: a.max_width, ignore_capture_poses: a.ignore_capture_poses, poses: a.poses, max_frames: a.max_frames, ..Default::default() };
     cfg.dense.disabled = a.no_dense;
     // Refuse what cannot work before the (long) reconstruction; the output
     // folder itself is only made once there is something to put in it.
     if let Some(c) = &cfg.calib {
         anyhow::ensure!(c.is_file(), "--calib {}: no such file", c.display());
+    }
+    if let Some(p) = &cfg.poses {
+        anyhow::ensure!(p.is_file(), "--poses {}: no such file", p.display());
     }
     super::check_output_dir(&a.output)?;
     let bar = ctx.progress(0, "reading");

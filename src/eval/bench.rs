@@ -108,6 +108,12 @@ pub struct Manifest {
     /// Cloud F-score distance, metres (default 0.05).
     #[serde(default)]
     pub cloud_tau: Option<f64>,
+    /// `"none"` (default): clouds are scored as they are. `"trajectory"`:
+    /// the predicted cloud is first moved by the case's trajectory
+    /// alignment (SE(3) or Sim(3) per `[traj] align`), for reconstructions
+    /// that live in their own frame and scale; needs the `traj` metric.
+    #[serde(default)]
+    pub cloud_align: Option<String>,
     /// Stage-specific settings, passed through untouched.
     #[serde(default)]
     pub stage_options: Option<toml::Table>,
@@ -152,6 +158,15 @@ impl Manifest {
             if !has_gt {
                 return Err(err(format!("metric {metric:?} needs a ground_truth folder for it")));
             }
+        }
+        match m.cloud_align.as_deref() {
+            None | Some("none") => {}
+            Some("trajectory") => {
+                if !m.metrics.contains(&Metric::Traj) || !m.metrics.contains(&Metric::Cloud) {
+                    return Err(err("cloud_align = \"trajectory\" needs both the traj and cloud metrics".into()));
+                }
+            }
+            Some(other) => return Err(err(format!("cloud_align must be \"none\" or \"trajectory\", not {other:?}"))),
         }
         if let Some(t) = &m.traj {
             if let Some(a) = &t.align {
@@ -649,9 +664,23 @@ pub fn run_benchmark(
             None => {}
         }
     }
+    let align_clouds = m.cloud_align.as_deref() == Some("trajectory");
     let tau = m.cloud_tau.unwrap_or(cloud::DEFAULT_TAU);
     let mut cloud_items = Vec::new();
     for (name, pred, gt) in clouds {
+        let pred = match pred {
+            Some(p) if align_clouds => match traj_items.iter().find(|(n, _)| *n == name) {
+                Some((_, r)) => Some(cloud::transform_cloud(&p, &r.est_to_gt)),
+                None => {
+                    failures.push(Failure {
+                        case: name,
+                        error: "cloud: not scored, its trajectory could not be aligned (cloud_align = \"trajectory\")".into(),
+                    });
+                    continue;
+                }
+            },
+            other => other,
+        };
         match pred.map(|p| cloud::evaluate_cloud(&p, &gt, tau)) {
             Some(Ok(r)) => cloud_items.push((name, r)),
             Some(Err(e)) => failures.push(Failure { case: name, error: format!("cloud: {e}") }),

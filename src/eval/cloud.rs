@@ -81,6 +81,24 @@ pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<Cl
     })
 }
 
+/// The cloud moved by a similarity transform (e.g. the trajectory
+/// alignment [`super::traj::TrajReport::est_to_gt`]), so a reconstruction
+/// in its own frame and scale can be scored against a reference.
+pub fn transform_cloud(c: &PointCloud, t: &crate::geom::umeyama::Sim3) -> PointCloud {
+    let mut out = c.clone();
+    for p in &mut out.points {
+        let q = t.transform_point(&nalgebra::Point3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])));
+        *p = [q.x as f32, q.y as f32, q.z as f32];
+    }
+    if let Some(normals) = &mut out.normals {
+        for n in normals.iter_mut() {
+            let m = t.rotation * nalgebra::Vector3::new(f64::from(n[0]), f64::from(n[1]), f64::from(n[2]));
+            *n = [m.x as f32, m.y as f32, m.z as f32];
+        }
+    }
+    out
+}
+
 /// Reads a PLY cloud (vertices with non-finite coordinates are dropped by
 /// the reader).
 pub fn read_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {

@@ -15,6 +15,7 @@
 pub mod align;
 pub mod ba;
 pub mod calib;
+pub mod calibrate;
 pub mod dense;
 pub mod features;
 pub mod fusion;

@@ -5,7 +5,7 @@
 
 use super::align::{align, AlignConfig, Sim3};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
-use super::dense::{stereo_points, DenseConfig};
+use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, OrbConfig};
 use super::fusion::{Fusion, FusionConfig};
 use super::geometry::Pinhole;
@@ -40,6 +40,12 @@ pub struct ReconConfig {
     pub max_width: u32,
     /// Ignore poses the capture provides and estimate them.
     pub ignore_capture_poses: bool,
+    /// `--poses FILE`: TUM `world_from_camera` poses (another SLAM system's,
+    /// or ground truth) used instead of tracking; frames are matched by
+    /// timestamp (nearest within [`POSE_MATCH_S`]) and frames without one
+    /// are skipped. Their scale and gravity are treated as unknown and
+    /// found like a monocular map's (pass `--scale 1` for metric poses).
+    pub poses: Option<PathBuf>,
     /// Stop after this many frames (0 = all).
     pub max_frames: usize,
     pub orb: OrbConfig,
@@ -62,6 +68,7 @@ impl Default for ReconConfig {
             fps: 30.0,
             max_width: 960,
             ignore_capture_poses: false,
+            poses: None,
             max_frames: 0,
             orb: OrbConfig::default(),
             select: SelectConfig::default(),
@@ -89,6 +96,21 @@ pub struct Reconstruction {
     /// `world_from_camera` per tracked frame, capture clock.
     pub trajectory: Trajectory,
     pub report: ReconReport,
+}
+
+/// `--poses`: largest timestamp difference between a frame and its pose (seconds).
+pub const POSE_MATCH_S: f64 = 0.02;
+
+/// The pose of `traj` nearest in time to `t`, within [`POSE_MATCH_S`].
+fn pose_at(traj: &Trajectory, t: f64) -> Option<Isometry3<f64>> {
+    let i = traj.poses.partition_point(|p| p.t < t);
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| traj.poses.get(j))
+        .filter(|p| (p.t - t).abs() <= POSE_MATCH_S)
+        .min_by(|a, b| (a.t - t).abs().total_cmp(&(b.t - t).abs()))
+        .map(|p| p.world_from_camera)
 }
 
 /// Calibration files looked for beside a capture, in order.
@@ -180,9 +202,17 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let pin = Pinhole { fx: k_track.fx, fy: k_track.fy, cx: k_track.cx, cy: k_track.cy };
     let tsize = Size::new(tw as i32, th as i32);
 
-    let use_given = first.pose.is_some() && !config.ignore_capture_poses;
+    let external = match &config.poses {
+        Some(p) => {
+            let mut t = Trajectory::read_tum(p).map_err(|e| ReconError::Read { path: p.display().to_string(), message: e.to_string() })?;
+            t.poses.sort_by(|a, b| a.t.total_cmp(&b.t));
+            Some(t)
+        }
+        None => None,
+    };
+    let use_given = external.is_some() || (first.pose.is_some() && !config.ignore_capture_poses);
     let has_depth = first.depth.is_some();
-    let mode = if use_given { "given_poses" } else if has_depth { "rgbd_odometry" } else { "monocular_slam" };
+    let mode = if external.is_some() { "external_poses" } else if use_given { "given_poses" } else if has_depth { "rgbd_odometry" } else { "monocular_slam" };
     let mut track_cfg = config.track.clone();
     if has_depth {
         track_cfg.local_ba = false;
@@ -209,7 +239,11 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
                 None => None,
             };
             if use_given {
-                if let Some(p) = frame.pose {
+                let pose = match &external {
+                    Some(t) => pose_at(t, frame.t),
+                    None => frame.pose,
+                };
+                if let Some(p) = pose {
                     given.push((frame.t, p, image, depth));
                 }
             } else {
@@ -229,6 +263,11 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         let t0 = Instant::now();
         next = src.next_frame()?;
         timings.decode_s += t0.elapsed().as_secs_f64();
+    }
+    if !use_given {
+        let tt = Instant::now();
+        tracker.finish()?;
+        timings.tracking_s += tt.elapsed().as_secs_f64();
     }
     warnings.extend(src.take_warnings());
     let sel = selector.stats.clone();
@@ -277,12 +316,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     }
 
     // Scale-free map: fuse with a voxel relative to the scene's size.
-    let metric = has_depth || use_given;
-    let typical = {
-        let mut ds: Vec<f64> = sparse.iter().map(|(p, _)| (views[0].0 * p).z.abs()).collect();
-        ds.sort_by(|a, b| a.total_cmp(b));
-        ds.get(ds.len() / 2).copied().unwrap_or(1.0).max(1e-6)
-    };
+    let metric = has_depth || (use_given && external.is_none());
+    let sparse_pos: Vec<Point3<f64>> = sparse.iter().map(|(p, _)| p).copied().collect();
+    let typical = if has_depth { 1.0 } else { typical_depth(&views, &pin, &sparse_pos)?.unwrap_or(1.0).max(1e-9) };
     if !metric {
         fusion_cfg.voxel = config.voxel_m * typical / 2.0;
         fusion_cfg.min_views = config.dense.min_views;
@@ -295,29 +331,20 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // Dense geometry for views without depth (monocular): stereo between keyframes.
     let td = Instant::now();
     if !has_depth {
-        let n = views.len();
-        let mut dense_ok = 0;
-        let mut dense_failed = 0;
-        for i in 0..n {
-            progress(Progress { stage: "dense", done: i, total: Some(n) });
-            let pts = match stereo_points(&views, i, &pin, typical, &config.dense) {
-                Ok(p) => p,
-                Err(e) => {
-                    dense_failed += 1;
-                    if dense_failed <= 3 {
-                        warnings.push(format!("dense stereo for keyframe {i} failed: {e}"));
-                    }
-                    vec![]
+        progress(Progress { stage: "dense", done: 0, total: None });
+        match dense_points(&views, &pin, typical, &config.dense) {
+            Ok((per_view, st)) => {
+                dense_keyframes = per_view.len();
+                for pts in &per_view {
+                    fusion.add_view_points(pts);
                 }
-            };
-            if !pts.is_empty() {
-                dense_ok += 1;
-                fusion.add_view_points(&pts);
+                if st.depth_maps == 0 && !config.dense.disabled {
+                    warnings.push(format!("dense stereo found no source views for its {} reference views (too little camera motion?); the cloud holds the sparse map points only", st.references));
+                } else if per_view.is_empty() && !config.dense.disabled {
+                    warnings.push(format!("dense stereo: none of {} depth maps ({} pixels) was confirmed by other views; the cloud holds the sparse map points only", st.depth_maps, st.raw_pixels));
+                }
             }
-        }
-        dense_keyframes = dense_ok;
-        if dense_ok == 0 {
-            warnings.push("dense stereo produced no depth maps; the cloud holds the sparse map points only".into());
+            Err(e) => warnings.push(format!("dense stereo failed: {e}")),
         }
     }
     timings.dense_s = td.elapsed().as_secs_f64();
@@ -347,7 +374,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let pts: Vec<Point3<f64>> = cloud_map.points.iter().map(|p| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
     let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| Point3::from(p.inverse().translation.vector)).collect();
     let ups: Vec<Vector3<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation * -Vector3::y()).collect();
-    let acfg = AlignConfig { metric, gravity_known: use_given, scale: config.scale, camera_height: config.camera_height };
+    let acfg = AlignConfig { metric, gravity_known: use_given && external.is_none(), scale: config.scale, camera_height: config.camera_height };
     if let Some(s) = config.scale {
         if !(s.is_finite() && s > 0.0) {
             return Err(ReconError::Config(format!("--scale {s}: must be a positive number")));

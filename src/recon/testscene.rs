@@ -162,3 +162,78 @@ pub fn walk_trajectory(scene: &Scene, n: usize, height: f64, sweep_rad: f64) -> 
         })
         .collect()
 }
+
+/// Pixels per board square in the drawn checkerboard the views are warped from.
+const BOARD_SQUARE_PX: i32 = 40;
+
+/// Draws a checkerboard of `(cols + 1) x (rows + 1)` squares (`cols x rows`
+/// inner corners) of `sq` pixels with a white margin of one square.
+fn board_image(cols: u32, rows: u32, sq: i32) -> Result<Mat, ReconError> {
+    let (w, h) = ((cols as i32 + 3) * sq, (rows as i32 + 3) * sq);
+    let mut m = Mat::new_rows_cols_with_default(h, w, opencv::core::CV_8UC1, Scalar::all(255.0)).map_err(cv("board alloc"))?;
+    for r in 0..=rows as i32 {
+        for c in 0..=cols as i32 {
+            if (r + c) % 2 == 0 {
+                let rect = opencv::core::Rect::new((c + 1) * sq, (r + 1) * sq, sq, sq);
+                opencv::imgproc::rectangle(&mut m, rect, Scalar::all(0.0), -1, opencv::imgproc::LINE_8, 0).map_err(cv("board draw"))?;
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// Renders views (BGR) of a flat checkerboard with `cols x rows` inner
+/// corners seen by the distortion-free camera `k` from `board_from_camera`
+/// poses. Board frame: inner corner (c, r) at (c, r, 0) (units: squares).
+/// Each view is warped at twice the resolution and averaged down
+/// (antialiasing), the background is grey.
+pub fn render_board_views(k: &Intrinsics, cols: u32, rows: u32, poses: &[Isometry3<f64>]) -> Result<Vec<Mat>, ReconError> {
+    use opencv::core::{Size, CV_64F};
+    use opencv::imgproc;
+    let sq = BOARD_SQUARE_PX as f64;
+    let board = board_image(cols, rows, BOARD_SQUARE_PX)?;
+    let k2 = k.scaled_to(2 * k.width, 2 * k.height);
+    // Board-image pixel -> board plane: inner corner (0, 0) lies on the
+    // pixel edge at 2 squares, i.e. at pixel coordinate 2 sq - 0.5.
+    let o = (2.0 * sq - 0.5) / sq;
+    let board_from_pixel = nalgebra::Matrix3::new(1.0 / sq, 0.0, -o, 0.0, 1.0 / sq, -o, 0.0, 0.0, 1.0);
+    let mut out = Vec::with_capacity(poses.len());
+    for board_from_cam in poses {
+        let cam_from_board = board_from_cam.inverse();
+        let r = cam_from_board.rotation.to_rotation_matrix();
+        let rt = nalgebra::Matrix3::from_columns(&[r.matrix().column(0).into_owned(), r.matrix().column(1).into_owned(), cam_from_board.translation.vector]);
+        let hm = k2.k() * rt * board_from_pixel;
+        let mut hmat = Mat::new_rows_cols_with_default(3, 3, CV_64F, Scalar::all(0.0)).map_err(cv("homography"))?;
+        for i in 0..3 {
+            for j in 0..3 {
+                *hmat.at_2d_mut::<f64>(i as i32, j as i32).map_err(cv("homography"))? = hm[(i, j)];
+            }
+        }
+        let mut big = Mat::default();
+        let big_size = Size::new(2 * k.width as i32, 2 * k.height as i32);
+        imgproc::warp_perspective(&board, &mut big, &hmat, big_size, imgproc::INTER_LINEAR, opencv::core::BORDER_CONSTANT, Scalar::all(140.0)).map_err(cv("warp"))?;
+        let mut small = Mat::default();
+        imgproc::resize(&big, &mut small, Size::new(k.width as i32, k.height as i32), 0.0, 0.0, imgproc::INTER_AREA).map_err(cv("resize"))?;
+        let mut bgr = Mat::default();
+        imgproc::cvt_color_def(&small, &mut bgr, imgproc::COLOR_GRAY2BGR).map_err(cv("colour"))?;
+        out.push(bgr);
+    }
+    Ok(out)
+}
+
+/// `n` camera poses (`board_from_camera`) around a `cols x rows` board at
+/// 10-18 squares, tilted up to about 31° about two axes, aimed at points
+/// spread over the board: what a person filming a board does.
+pub fn board_poses(n: usize, cols: u32, rows: u32) -> Vec<Isometry3<f64>> {
+    let centre = Vector3::new(cols.saturating_sub(1) as f64 / 2.0, rows.saturating_sub(1) as f64 / 2.0, 0.0);
+    (0..n)
+        .map(|i| {
+            let a = i as f64 / n.max(1) as f64 * std::f64::consts::TAU;
+            let rot = nalgebra::Rotation3::from_euler_angles(0.55 * (2.0 * a).sin(), 0.55 * a.cos(), 0.1 * (5.0 * a).sin());
+            let dist = 14.0 + 4.0 * (3.0 * a).sin();
+            let look_at = centre + Vector3::new(2.0 * (1.7 * a).sin(), 1.5 * (2.3 * a).cos(), 0.0);
+            let pos = look_at - rot * Vector3::new(0.0, 0.0, dist);
+            Isometry3::from_parts(nalgebra::Translation3::from(pos), nalgebra::UnitQuaternion::from_rotation_matrix(&rot))
+        })
+        .collect()
+}
