@@ -215,14 +215,14 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     }
     let mut lines: Vec<Vec<usize>> = Vec::new();
     let mut root_line = vec![usize::MAX; n];
-    let mut line_of = vec![0usize; n];
+    let mut line_of = Vec::with_capacity(n);
     for i in 0..n {
         let r = dsu.find(i);
         if root_line[r] == usize::MAX {
             root_line[r] = lines.len();
             lines.push(Vec::new());
         }
-        line_of[i] = root_line[r];
+        line_of.push(root_line[r]);
         lines[root_line[r]].push(i);
     }
 
