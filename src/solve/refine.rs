@@ -66,6 +66,12 @@ const THIN_WALL: f64 = 1e-3;
 /// Distance (m) off the centre line at which the room on each side of a
 /// wall is probed.
 const SIDE_PROBE: f64 = 0.05;
+/// Thickness estimation: the closest and farthest two faces of one wall
+/// may be (m), and the share of the stronger face's inliers the weaker
+/// needs (a sofa back is not a second face).
+pub const MIN_THICKNESS: f64 = 0.04;
+pub const MAX_THICKNESS: f64 = 0.4;
+pub const SECOND_FACE_SHARE: f64 = 0.3;
 /// A refit may move a corner at most this many times `refine_max_shift`:
 /// more means nearly parallel walls meet there and the shift is amplified.
 pub const CORNER_LIMIT: f64 = 2.0;
@@ -226,7 +232,16 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
         lines[root_line[r]].push(i);
     }
 
+    // Thickness 0 means unknown (SpatialLM writes it so): measure it where
+    // both faces are seen, and give the median to one-faced walls.
+    let thickness0: Vec<f64> = g.walls.iter().map(|w| w.thickness).collect();
+    let thickness_notes = estimate_thickness(g, &points, &rs, cfg, height);
     let before = g.walls.clone();
+    let restore = |g: &mut WallGraph| {
+        for (w, t) in g.walls.iter_mut().zip(&thickness0) {
+            w.thickness = *t;
+        }
+    };
     // (shift, inliers, walls on the line, normal) per line that has a fit.
     let mut line_fit: Vec<Option<(f64, usize, P2)>> = vec![None; lines.len()];
     for (k, members) in lines.iter().enumerate() {
@@ -287,6 +302,7 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     let fits: Vec<Option<(f64, usize, usize)>> = (0..n).map(|i| line_fit[line_of[i]].map(|(s, inl, _)| (s, inl, lines[line_of[i]].len()))).collect();
     if fits.iter().all(Option::is_none) {
         g.walls = before;
+        restore(g);
         return;
     }
     // Undo everything when a wall collapsed, flipped, or the wall rules
@@ -312,6 +328,7 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     };
     if let Some(why) = undo {
         g.walls = before;
+        restore(g);
         report.skip(Pass::Refine, EntityRef::Layout, format!("refinement undone: {why}"));
         return;
     }
@@ -327,7 +344,93 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
         };
         report.change(EntityRef::Wall(w.id), Pass::Refine, d, detail);
     }
+    for (i, note) in thickness_notes {
+        if let Some(lw) = layout.walls.iter_mut().find(|lw| lw.id == g.walls[i].id) {
+            lw.thickness = g.walls[i].thickness;
+        }
+        report.change(EntityRef::Wall(g.walls[i].id), Pass::Refine, 0.0, note);
+    }
     write_back(layout, g);
+}
+
+/// Cloud points near wall `w`'s line: `(point, along, across)` with
+/// `across` measured along `n`, within `reach` of the line, inside the
+/// trimmed extent and the height band, thinned to one per cell.
+fn gather(w: &WorkWall, n: P2, reach: f64, points: &Points, top: f64) -> Vec<(u32, f64, f64)> {
+    let dir = (w.b - w.a) / w.len();
+    let trim = END_TRIM.min(w.len() / 4.0);
+    let (t0, t1) = (trim, w.len() - trim);
+    let corners = [w.a + dir * t0 + n * reach, w.a + dir * t0 - n * reach, w.a + dir * t1 + n * reach, w.a + dir * t1 - n * reach];
+    let blo = corners.iter().fold(P2::repeat(f64::INFINITY), |m, p| m.inf(p));
+    let bhi = corners.iter().fold(P2::repeat(f64::NEG_INFINITY), |m, p| m.sup(p));
+    let mut seen: std::collections::HashSet<(i64, i64, i64)> = Default::default();
+    let mut out = Vec::new();
+    for idx in points.near(blo, bhi) {
+        let [u, v, z] = points.pts[idx as usize];
+        if z < FLOOR_CLEARANCE || z > top - TOP_CLEARANCE {
+            continue;
+        }
+        let rel = P2::new(u, v) - w.a;
+        let (along, across) = (rel.dot(&dir), rel.dot(&n));
+        if along < t0 || along > t1 || across.abs() > reach {
+            continue;
+        }
+        let key = ((along / THIN_CELL).floor() as i64, (z / THIN_CELL).floor() as i64, (across / THIN_CELL_ACROSS).floor() as i64);
+        if seen.insert(key) {
+            out.push((idx, along, across));
+        }
+    }
+    out
+}
+
+/// Thickness of walls whose thickness is unknown (0): where rooms lie on
+/// both sides, the distance between the two strongest parallel planes in
+/// the band (each found by RANSAC, [`MIN_THICKNESS`] to [`MAX_THICKNESS`]
+/// apart, the weaker with at least [`SECOND_FACE_SHARE`] of the stronger's
+/// inliers); one-faced walls then take the median of those. Sets the
+/// graph's thicknesses and returns what was done, per wall index.
+fn estimate_thickness(g: &mut WallGraph, points: &Points, rs: &[crate::layout::validate::Room], cfg: &SolveConfig, height: impl Fn(u32) -> f64) -> Vec<(usize, String)> {
+    let mut notes = Vec::new();
+    let unknown: Vec<usize> = (0..g.walls.len()).filter(|&i| g.walls[i].thickness <= THIN_WALL).collect();
+    if unknown.is_empty() {
+        return notes;
+    }
+    let mut measured = Vec::new();
+    let mut one_faced = Vec::new();
+    for &i in &unknown {
+        let w = &g.walls[i];
+        let Some(n) = normal(w) else { continue };
+        // Probe the sides as if the wall had the largest thickness.
+        let probe = WorkWall { thickness: MAX_THICKNESS, ..w.clone() };
+        let sides = room_sides(&probe, n, g, rs);
+        if sides.len() < 2 {
+            one_faced.push(i);
+            continue;
+        }
+        let data: Vec<f64> = gather(w, n, cfg.refine_band + MAX_THICKNESS / 2.0, points, height(w.id)).into_iter().map(|p| p.2).collect();
+        let rc = RansacConfig { threshold: cfg.refine_inlier, max_iterations: RANSAC_ITERATIONS, min_inliers: cfg.refine_min_inliers, seed: cfg.seed ^ (i as u64), ..Default::default() };
+        let Ok(first) = ransac(&OffsetEstimator, &data, &rc) else { continue };
+        let rest: Vec<f64> = data.iter().enumerate().filter(|(k, _)| first.inliers.binary_search(k).is_err()).map(|(_, d)| *d).collect();
+        let Ok(second) = ransac(&OffsetEstimator, &rest, &rc) else { continue };
+        let t = (second.model - first.model).abs();
+        if !(MIN_THICKNESS..=MAX_THICKNESS).contains(&t) || (second.inliers.len() as f64) < SECOND_FACE_SHARE * first.inliers.len() as f64 {
+            continue;
+        }
+        g.walls[i].thickness = t;
+        measured.push(t);
+        notes.push((i, format!("thickness 0 (unknown) measured as {t:.3} m between its two faces")));
+    }
+    if measured.is_empty() {
+        return notes;
+    }
+    let mut m = measured.clone();
+    m.sort_by(f64::total_cmp);
+    let med = m[(m.len() - 1) / 2];
+    for i in one_faced {
+        g.walls[i].thickness = med;
+        notes.push((i, format!("thickness 0 (unknown) taken as {med:.3} m, the median of {} wall(s) seen from both sides", measured.len())));
+    }
+    notes
 }
 
 /// Moves every wall of each fitted line by its shift across the line.
@@ -667,6 +770,47 @@ mod tests {
         let x5 = s.layout.walls[5].a[0];
         assert!((x5 - 3.0).abs() < 0.01, "interior wall at x = {x5}");
         assert!(s.report.changes.iter().any(|c| c.entity == EntityRef::Wall(1) && c.pass == Pass::Refine));
+    }
+
+    #[test]
+    fn unknown_thickness_is_measured_from_two_faces_and_lent_to_outer_walls() {
+        // Two rooms (x 0-3 and 3-6, y 0-4), walls 10 cm thick; the layout
+        // says thickness 0 (unknown) and has the interior wall 6 cm off.
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let mut pts = Vec::new();
+        let h = T / 2.0;
+        for (a, b) in [
+            ([0.0, h], [6.0, h]),
+            ([6.0 - h, 0.0], [6.0 - h, 4.0]),
+            ([6.0, 4.0 - h], [0.0, 4.0 - h]),
+            ([h, 4.0], [h, 0.0]),
+            ([3.0 - h, 0.0], [3.0 - h, 4.0]),
+            ([3.0 + h, 0.0], [3.0 + h, 4.0]),
+        ] {
+            face(&mut rng, &mut pts, a, b, (0.0, H), 300.0, 0.015);
+        }
+        let cloud = PointCloud::from_points(pts);
+        let mut l = Layout::new();
+        let thin = |id, a: [f64; 2], b: [f64; 2]| Wall { thickness: 0.0, ..wall(id, a, b) };
+        l.walls = vec![
+            thin(0, [0.0, 0.0], [3.06, 0.0]),
+            thin(1, [3.06, 0.0], [6.0, 0.0]),
+            thin(2, [6.0, 0.0], [6.0, 4.0]),
+            thin(3, [6.0, 4.0], [3.06, 4.0]),
+            thin(4, [3.06, 4.0], [0.0, 4.0]),
+            thin(5, [0.0, 4.0], [0.0, 0.0]),
+            thin(6, [3.06, 0.0], [3.06, 4.0]),
+        ];
+        let s = solve(&l, Some(&cloud), &SolveConfig::default()).unwrap();
+        assert!(s.report.valid, "{:?}", s.report.remaining);
+        let w6 = s.layout.wall(6).unwrap();
+        assert!((w6.a[0] - 3.0).abs() < 0.01, "interior wall at x = {}", w6.a[0]);
+        assert!((w6.thickness - T).abs() < 0.01, "measured thickness {}", w6.thickness);
+        // Outer walls got the measured thickness, so their centre lines
+        // sit half of it behind the faces, where they truly are.
+        assert!(y_of(&s.layout, 0).abs() < 0.01, "bottom wall at y = {}", y_of(&s.layout, 0));
+        assert!((s.layout.wall(2).unwrap().a[0] - 6.0).abs() < 0.01);
+        assert!(s.report.changes.iter().any(|c| c.entity == EntityRef::Wall(6) && c.detail.contains("measured")));
     }
 
     #[test]
