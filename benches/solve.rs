@@ -67,7 +67,7 @@ fn cloud_200k() -> PointCloud {
     let (w, d) = (nx as f64 * s, ny as f64 * s);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut pts = Vec::with_capacity(200_000);
-    let mut noise = |rng: &mut ChaCha8Rng| (rng.random::<f64>() + rng.random::<f64>() + rng.random::<f64>() - 1.5) * 0.03;
+    let noise = |rng: &mut ChaCha8Rng| (rng.random::<f64>() + rng.random::<f64>() + rng.random::<f64>() - 1.5) * 0.03;
     while pts.len() < 200_000 {
         let z = rng.random_range(0.0..h);
         match rng.random_range(0..4) {
