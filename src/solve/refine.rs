@@ -59,6 +59,8 @@ pub const THIN_CELL_ACROSS: f64 = 0.03;
 /// At most this many points per line enter RANSAC (an even subsample
 /// beyond): 5000 points pin an offset to a fraction of a millimetre.
 pub const MAX_POINTS_PER_LINE: usize = 5000;
+/// Mean-shift steps re-centring the RANSAC inlier window.
+const MEAN_SHIFT_STEPS: usize = 10;
 /// Largest number of RANSAC hypotheses per line.
 const RANSAC_ITERATIONS: usize = 200;
 /// Walls thinner than this (m) have one face: the centre line itself.
@@ -537,14 +539,30 @@ fn fit_line_offset(
     };
     let fit = ransac(&OffsetEstimator, &data, &rc)
         .map_err(|e| format!("no plane in the cloud points of its band ({e})"))?;
-    let shift = fit.model;
+    // Re-centre the inlier window on its mean until it settles (a few
+    // mean-shift steps): RANSAC's window starts where one sample fell, and
+    // on a thick, symmetric spread of points (stereo) its mean is pulled
+    // toward that start.
+    let (mut shift, mut inliers) = (fit.model, fit.inliers);
+    for _ in 0..MEAN_SHIFT_STEPS {
+        let sel: Vec<usize> = (0..data.len()).filter(|&j| (data[j] - shift).abs() <= cfg.refine_inlier).collect();
+        if sel.len() < cfg.refine_min_inliers.max(1) {
+            break;
+        }
+        let m = sel.iter().map(|&j| data[j]).sum::<f64>() / sel.len() as f64;
+        inliers = sel;
+        let done = (m - shift).abs() < 1e-5;
+        shift = m;
+        if done {
+            break;
+        }
+    }
     if shift.abs() > cfg.refine_max_shift {
         return Err(format!("the fitted plane is {:.3} m away (more than {} m)", shift.abs(), cfg.refine_max_shift));
     }
     // The inliers, moved onto the centre plane, must form a vertical plane
     // parallel to the wall.
-    let centred: Vec<Point3<f64>> = fit
-        .inliers
+    let centred: Vec<Point3<f64>> = inliers
         .iter()
         .filter_map(|&j| votes.get(j))
         .map(|v| {
@@ -560,7 +578,7 @@ fn fit_line_offset(
             <= MAX_PLANE_ANGLE_DEG.to_radians()
     });
     if !plane_ok {
-        return Err(format!("its {} inliers do not form a vertical plane parallel to it", fit.inliers.len()));
+        return Err(format!("its {} inliers do not form a vertical plane parallel to it", inliers.len()));
     }
     // Coverage along the line.
     let mut total_bins = 0usize;
@@ -570,7 +588,7 @@ fn fit_line_offset(
         let dir = (w.b - w.a) / w.len();
         let bins = (((t1 - t0) / COVERAGE_BIN).ceil() as usize).max(1);
         let mut hit = vec![false; bins];
-        for v in fit.inliers.iter().filter_map(|&j| votes.get(j)).filter(|v| v.wall == i) {
+        for v in inliers.iter().filter_map(|&j| votes.get(j)).filter(|v| v.wall == i) {
             let [u, vv, _] = points.pts[v.point as usize];
             let along = (P2::new(u, vv) - w.a).dot(&dir);
             let b = (((along - t0) / COVERAGE_BIN).floor().max(0.0) as usize).min(bins - 1);
@@ -583,7 +601,7 @@ fn fit_line_offset(
     if coverage < MIN_COVERAGE {
         return Err(format!("its inliers cover {:.0} % of its length ({:.0} % needed)", coverage * 100.0, MIN_COVERAGE * 100.0));
     }
-    Ok((shift, n0, fit.inliers.len()))
+    Ok((shift, n0, inliers.len()))
 }
 
 #[cfg(test)]
