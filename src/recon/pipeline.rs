@@ -265,6 +265,11 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         next = src.next_frame()?;
         timings.decode_s += t0.elapsed().as_secs_f64();
     }
+    if !use_given {
+        let tt = Instant::now();
+        tracker.finish()?;
+        timings.tracking_s += tt.elapsed().as_secs_f64();
+    }
     warnings.extend(src.take_warnings());
     let sel = selector.stats.clone();
     if sel.black > 0 {

@@ -124,16 +124,49 @@ pub enum TrackState {
     Lost,
 }
 
+/// A tracking loss, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LossEvent {
+    /// First frame that could not be tracked.
+    pub frame_index: usize,
+    pub t: f64,
+    /// Map being extended when tracking was lost.
+    pub map: usize,
+    /// Map points of the reference keyframe at that time.
+    pub ref_keyframe_points: usize,
+}
+
 /// Counters for the report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TrackStats {
     pub frames_tracked: usize,
     pub frames_lost: usize,
+    /// Frames first untracked, localised later against a map.
+    pub frames_recovered: usize,
     pub tracking_losses: usize,
+    /// Where tracking was lost.
+    pub losses: Vec<LossEvent>,
     pub relocalisations: usize,
     pub maps_started: usize,
     pub ba_runs: usize,
 }
+
+/// An untracked frame kept for later localisation.
+struct PendingFrame {
+    frame_index: usize,
+    t: f64,
+    feats: Features,
+}
+
+/// Untracked frames kept for later localisation at most.
+const PENDING_MAX: usize = 300;
+/// Keyframes (nearest in time) tried when localising a pending frame.
+const PENDING_KEYFRAMES: usize = 6;
+/// Pending frames further than this (frames) from every keyframe of a map
+/// are not localised in it.
+const PENDING_MAX_FRAME_GAP: usize = 60;
+/// Iterations of the final full bundle adjustment.
+const GLOBAL_BA_ITERATIONS: usize = 15;
 
 /// Monocular initialisation reference.
 struct InitRef {
@@ -154,6 +187,7 @@ pub struct Tracker {
     pub stats: TrackStats,
     rgbd: bool,
     init: Option<InitRef>,
+    pending: Vec<PendingFrame>,
     last: Option<Isometry3<f64>>,
     velocity: Isometry3<f64>,
     ref_kf: usize,
@@ -177,10 +211,20 @@ const INIT_MIN_MEDIAN_PARALLAX_DEG: f64 = 1.5;
 /// Keyframes searched for triangulation partners.
 const TRI_PARTNER_SEARCH: usize = 15;
 /// Triangulation partners per new keyframe.
-const TRI_PARTNERS: usize = 2;
+const TRI_PARTNERS: usize = 6;
 /// Baseline / median scene depth accepted for triangulation (ORB-SLAM uses
-/// 0.01 with many more keyframes; larger keeps depth errors small).
-const TRI_MIN_BASELINE_RATIO: f64 = 0.06;
+/// 0.01 with many more keyframes; larger keeps depth errors small, smaller
+/// keeps the map growing while a phone mostly turns on the spot).
+const TRI_MIN_BASELINE_RATIO: f64 = 0.02;
+/// Keyframes (the new one included) that must agree on a new point.
+const TRI_MIN_VIEWS: usize = 3;
+/// Epipolar distance accepted when matching for triangulation (pixels at
+/// octave 0; scaled by the pyramid scale of the feature's octave).
+const EPIPOLAR_PX: f64 = 2.5;
+/// ORB pyramid scale factor (see `OrbConfig::default`).
+const PYRAMID_SCALE: f64 = 1.2;
+/// Descriptor distance for triangulation matches (ORB-SLAM's strict 50).
+const TRI_MAX_HAMMING: u32 = 50;
 const TRI_MAX_BASELINE_RATIO: f64 = 0.6;
 /// Initialisation reference frames older than this (tracked frames) are replaced.
 const INIT_MAX_AGE: usize = 40;
@@ -198,6 +242,7 @@ impl Tracker {
             stats: TrackStats::default(),
             rgbd,
             init: None,
+            pending: vec![],
             last: None,
             velocity: Isometry3::identity(),
             ref_kf: 0,
@@ -237,10 +282,18 @@ impl Tracker {
             if !self.lost {
                 self.stats.tracking_losses += 1;
             }
+            if !self.lost {
+                let matched_before = self.maps.last().and_then(|m| m.kfs.get(self.ref_kf)).map(|k| k.point_of.iter().flatten().count()).unwrap_or(0);
+                self.stats.losses.push(LossEvent { frame_index, t, map: self.maps.len().saturating_sub(1), ref_keyframe_points: matched_before });
+            }
             self.lost = true;
             self.lost_for += 1;
             self.stats.frames_lost += 1;
-            if self.rgbd && self.lost_for >= self.cfg.reloc_frames {
+            if !self.rgbd {
+                self.push_pending(frame_index, t, feats);
+                return Ok(TrackState::Lost);
+            }
+            if self.lost_for >= self.cfg.reloc_frames {
                 // RGB-D: re-anchor at the last pose with a fresh keyframe from depth.
                 if let (Some(d), Some(last)) = (depth, self.last) {
                     let n = feats.len();
@@ -339,6 +392,10 @@ impl Tracker {
     /// the surviving matches.
     fn refine(&self, feats: &Features, pose: &Isometry3<f64>, matched: &[Option<usize>]) -> (Isometry3<f64>, Vec<Option<usize>>, usize) {
         let Some(map) = self.maps.last() else { return (*pose, matched.to_vec(), 0) };
+        self.refine_in(map, feats, pose, matched)
+    }
+
+    fn refine_in(&self, map: &Map, feats: &Features, pose: &Isometry3<f64>, matched: &[Option<usize>]) -> (Isometry3<f64>, Vec<Option<usize>>, usize) {
         let idx: Vec<usize> = (0..matched.len()).filter(|&i| matched[i].is_some()).collect();
         let pts: Vec<Point3<f64>> = idx.iter().filter_map(|&i| matched[i].map(|p| map.points[p].pos)).collect();
         let uv: Vec<Point2<f64>> = idx.iter().map(|&i| feats.points[i]).collect();
@@ -410,8 +467,16 @@ impl Tracker {
         if n > 10 {
             order.extend((0..n - 10).rev().step_by(3));
         }
-        for kfi in order.into_iter().take(15) {
-            let kf = &map.kfs[kfi];
+        order.truncate(15);
+        self.relocalise_in(map, feats, &order)
+    }
+
+    /// Matches `feats` against the keyframes `order` of `map` in turn
+    /// (brute force on descriptors of their map points) and takes the
+    /// first PnP RANSAC pose with enough refined inliers.
+    fn relocalise_in(&self, map: &Map, feats: &Features, order: &[usize]) -> Result<Option<PoseMatches>, ReconError> {
+        for &kfi in order {
+            let Some(kf) = map.kfs.get(kfi) else { continue };
             let m = match_brute(&feats.desc, &kf.feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
             let pairs: Vec<(usize, usize)> = m.into_iter().filter_map(|(i, j)| kf.point_of[j].filter(|p| !map.points[*p].bad).map(|p| (i, p))).collect();
             if pairs.len() < self.cfg.min_inliers {
@@ -427,7 +492,7 @@ impl Tracker {
             for j in inl {
                 matched[pairs[j].0] = Some(pairs[j].1);
             }
-            let (p, m2, cnt) = self.refine(feats, &pose, &matched);
+            let (p, m2, cnt) = self.refine_in(map, feats, &pose, &matched);
             if cnt >= self.cfg.min_inliers {
                 return Ok(Some((p, m2)));
             }
@@ -473,7 +538,12 @@ impl Tracker {
         let attempt = if m.len() >= INIT_MIN_MATCHES { self.try_two_view(&m, &feats)? } else { None };
         let Some((rel, pts)) = attempt else {
             if replace {
-                self.init = Some(InitRef { frame_index, t, feats, image: image.try_clone().map_err(super::cv("image copy"))?, age: 0 });
+                let new = InitRef { frame_index, t, feats, image: image.try_clone().map_err(super::cv("image copy"))?, age: 0 };
+                if let Some(old) = self.init.replace(new) {
+                    self.push_pending(old.frame_index, old.t, old.feats);
+                }
+            } else {
+                self.push_pending(frame_index, t, feats);
             }
             self.stats.frames_lost += 1;
             return Ok(TrackState::Initialising);
@@ -506,7 +576,68 @@ impl Tracker {
         self.ref_kf = 1;
         self.record_frame(frame_index, t, pose);
         self.stats.frames_tracked += 2;
+        self.stats.frames_lost = self.stats.frames_lost.saturating_sub(1);
         Ok(TrackState::Tracked { keyframe: true })
+    }
+
+    /// Keeps an untracked frame's features so that it can be localised
+    /// once a map covers it (after initialisation or relocalisation).
+    fn push_pending(&mut self, frame_index: usize, t: f64, feats: Features) {
+        if self.pending.len() >= PENDING_MAX {
+            self.pending.remove(0);
+        }
+        self.pending.push(PendingFrame { frame_index, t, feats });
+    }
+
+    /// Ends the sequence: a full bundle adjustment of every monocular map,
+    /// then the frames that were never tracked are localised against the
+    /// keyframes nearest in time (largest map first); those that fail stay
+    /// untracked.
+    pub fn finish(&mut self) -> Result<(), ReconError> {
+        let (k, px) = (self.k, self.cfg.inlier_px);
+        if !self.rgbd && self.cfg.local_ba {
+            for map in &mut self.maps {
+                if map.kfs.len() >= 3 && bundle_adjust(map, &k, px, usize::MAX, GLOBAL_BA_ITERATIONS) {
+                    self.stats.ba_runs += 1;
+                }
+            }
+        }
+        self.localise_pending()
+    }
+
+    fn localise_pending(&mut self) -> Result<(), ReconError> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut by_size: Vec<usize> = (0..self.maps.len()).collect();
+        by_size.sort_by_key(|&m| std::cmp::Reverse(self.maps[m].kfs.len()));
+        let mut found: Vec<(usize, TrackedFrame)> = vec![];
+        for p in pending {
+            for &mi in &by_size {
+                let map = &self.maps[mi];
+                let mut order: Vec<usize> = (0..map.kfs.len()).collect();
+                order.sort_by_key(|&i| map.kfs[i].frame_index.abs_diff(p.frame_index));
+                order.truncate(PENDING_KEYFRAMES);
+                // Frames far outside the map's time span are not tried.
+                if order.first().map(|&i| map.kfs[i].frame_index.abs_diff(p.frame_index) > PENDING_MAX_FRAME_GAP).unwrap_or(true) {
+                    continue;
+                }
+                let Some((pose, _)) = self.relocalise_in(map, &p.feats, &order)? else { continue };
+                let ref_kf = order[0];
+                let cam_from_ref = pose * map.kfs[ref_kf].cam_from_world.inverse();
+                found.push((mi, TrackedFrame { frame_index: p.frame_index, t: p.t, ref_kf, cam_from_ref }));
+                break;
+            }
+        }
+        for (mi, f) in found {
+            self.maps[mi].frames.push(f);
+            self.stats.frames_lost = self.stats.frames_lost.saturating_sub(1);
+            self.stats.frames_tracked += 1;
+            self.stats.frames_recovered += 1;
+        }
+        for map in &mut self.maps {
+            map.frames.sort_by_key(|f| f.frame_index);
+            map.frames.dedup_by_key(|f| f.frame_index);
+        }
+        Ok(())
     }
 
     fn reset_tracking_state(&mut self, pose: Isometry3<f64>) {
@@ -628,20 +759,22 @@ impl Tracker {
         Ok(())
     }
 
-    /// Triangulates unmatched features of keyframe `kfi` with the two
-    /// previous keyframes.
-    fn triangulate_new(&mut self, kfi: usize) {
+    /// Triangulates unmatched features of keyframe `kfi` with up to
+    /// [`TRI_PARTNERS`] earlier keyframes (largest baselines first), matching
+    /// along epipolar lines; returns the number of new points.
+    fn triangulate_new(&mut self, kfi: usize) -> usize {
         let k = self.k;
         let cos_min = self.cfg.min_parallax_deg.to_radians().cos();
         let thr = 2.0 * self.cfg.inlier_px;
-        let Some(map) = self.maps.last_mut() else { return };
+        let mut added = 0;
+        let Some(map) = self.maps.last_mut() else { return 0 };
         // Partners with a baseline large enough against the scene depth:
         // with small baselines only the triangulations that came out too
         // close pass the parallax test, and the map shrinks frame by frame.
         let pose_i = map.kfs[kfi].cam_from_world;
         let mut depths: Vec<f64> = map.kfs[kfi].point_of.iter().flatten().map(|&p| (pose_i * map.points[p].pos).z).filter(|z| *z > 0.0).collect();
         if depths.is_empty() {
-            return;
+            return 0;
         }
         depths.sort_by(|a, b| a.total_cmp(b));
         let median_depth = depths[depths.len() / 2];
@@ -653,50 +786,77 @@ impl Tracker {
             })
             .collect();
         partners.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for other in partners.into_iter().take(TRI_PARTNERS).map(|p| p.1) {
-            let (a_free, b_free): (Vec<usize>, Vec<usize>) = {
-                let ka = &map.kfs[kfi];
-                let kb = &map.kfs[other];
-                ((0..ka.feats.len()).filter(|&i| ka.point_of[i].is_none()).collect(), (0..kb.feats.len()).filter(|&i| kb.point_of[i].is_none()).collect())
-            };
-            let da: Vec<Desc> = a_free.iter().map(|&i| map.kfs[kfi].feats.desc[i]).collect();
-            let db: Vec<Desc> = b_free.iter().map(|&i| map.kfs[other].feats.desc[i]).collect();
-            let m = match_brute(&da, &db, MATCH_MAX_HAMMING - 14, MATCH_RATIO);
-            let pa = map.kfs[kfi].cam_from_world;
+        partners.truncate(TRI_PARTNERS);
+        // Epipolar matches of every partner: feature of kfi -> (partner, feature).
+        let nf = map.kfs[kfi].feats.len();
+        let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];
+        for &(_, other) in &partners {
+            let (pa, pb) = (map.kfs[kfi].cam_from_world, map.kfs[other].cam_from_world);
+            for (fa, fb) in epipolar_matches(&k, &map.kfs[kfi], &pa, &map.kfs[other], &pb) {
+                cands[fa].push((other, fb));
+            }
+        }
+        let min_views = TRI_MIN_VIEWS;
+        let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
+        let pa = map.kfs[kfi].cam_from_world;
+        let ca = Point3::from(pa.inverse().translation.vector);
+        for (fa, cand) in cands.into_iter().enumerate() {
+            if cand.len() + 1 < min_views {
+                continue;
+            }
+            // Triangulate with the widest partner, then every other partner
+            // must see the point where it matched (a wrong match on
+            // repetitive texture rarely agrees with a third view).
+            let ua = map.kfs[kfi].feats.points[fa];
+            let (other, fb) = cand[0];
             let pb = map.kfs[other].cam_from_world;
-            let ca = Point3::from(pa.inverse().translation.vector);
+            let ub = map.kfs[other].feats.points[fb];
+            let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
             let cb = Point3::from(pb.inverse().translation.vector);
-            for (ia, ib) in m {
-                let (fa, fb) = (a_free[ia], b_free[ib]);
-                let ua = map.kfs[kfi].feats.points[fa];
-                let ub = map.kfs[other].feats.points[fb];
-                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
-                let (xa, xb) = (pa * x, pb * x);
-                if xa.z <= 0.0 || xb.z <= 0.0 || parallax_cos(&x, &ca, &cb) > cos_min {
-                    continue;
-                }
-                let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
-                if !ok(k.project(&xa), &ua) || !ok(k.project(&xb), &ub) {
-                    continue;
-                }
-                let pid = map.points.len();
-                map.points.push(MapPoint { pos: x, desc: map.kfs[kfi].feats.desc[fa], obs: vec![(other, fb), (kfi, fa)], bad: false });
-                map.kfs[kfi].point_of[fa] = Some(pid);
-                map.kfs[other].point_of[fb] = Some(pid);
+            if parallax_cos(&x, &ca, &cb) > cos_min || !ok(k.project(&(pa * x)), &ua) {
+                continue;
+            }
+            let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
+            if views.len() + 1 < min_views || !views.contains(&(other, fb)) {
+                continue;
+            }
+            let pid = map.points.len();
+            let mut obs = views.clone();
+            obs.push((kfi, fa));
+            map.points.push(MapPoint { pos: x, desc: map.kfs[kfi].feats.desc[fa], obs, bad: false });
+            map.kfs[kfi].point_of[fa] = Some(pid);
+            for (o, f) in views {
+                map.kfs[o].point_of[f] = Some(pid);
+            }
+            added += 1;
+        }
+        added
+    }
+
+    /// Local bundle adjustment over the last `local_kfs` keyframes (all
+    /// of them when `full`) of the current map.
+    fn local_ba(&mut self, full: bool) {
+        let window = if full { usize::MAX } else { self.cfg.local_kfs };
+        let iterations = if full { 20 } else { 6 };
+        let (k, px) = (self.k, self.cfg.inlier_px);
+        if let Some(map) = self.maps.last_mut() {
+            if bundle_adjust(map, &k, px, window, iterations) {
+                self.stats.ba_runs += 1;
             }
         }
     }
+}
 
-    /// Local bundle adjustment over the last `local_kfs` keyframes (the
-    /// map's first keyframe and keyframes outside the window stay fixed),
-    /// then outlier observations are removed.
-    fn local_ba(&mut self, full: bool) {
-        let window = if full { usize::MAX } else { self.cfg.local_kfs };
-        let k = self.k;
-        let thr = 2.0 * self.cfg.inlier_px;
-        let Some(map) = self.maps.last_mut() else { return };
-        let n = map.kfs.len();
-        let start = n.saturating_sub(window);
+/// Bundle adjustment of `map` over its last `window` keyframes (the map's
+/// first keyframe and keyframes outside the window stay fixed), then
+/// outlier observations (beyond 2 × `inlier_px`) are removed and points
+/// seen fewer than twice marked bad. Returns whether it ran.
+fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iterations: usize) -> bool {
+    let k = *k;
+    let thr = 2.0 * inlier_px;
+    let n = map.kfs.len();
+    let start = n.saturating_sub(window);
+    {
         let mut pid_map: Vec<usize> = vec![usize::MAX; map.points.len()];
         let mut pids = vec![];
         for kf in &map.kfs[start..] {
@@ -722,7 +882,7 @@ impl Tracker {
             }
         }
         if obs.is_empty() {
-            return;
+            return false;
         }
         let mut prob = Problem {
             fx: k.fx,
@@ -735,7 +895,7 @@ impl Tracker {
             point_fixed: vec![false; pids.len()],
             obs,
         };
-        prob.solve(&BaConfig { iterations: if full { 20 } else { 6 }, huber_px: self.cfg.inlier_px, lambda: 1e-3 });
+        prob.solve(&BaConfig { iterations, huber_px: inlier_px, lambda: 1e-3 });
         for (i, &c) in cams.iter().enumerate() {
             map.kfs[c].cam_from_world = prob.cams[i];
         }
@@ -764,6 +924,57 @@ impl Tracker {
             }
             map.points[p].obs = keep;
         }
-        self.stats.ba_runs += 1;
     }
+    true
 }
+
+/// Matches the features of `a` and `b` that have no map point yet: for
+/// each feature of `a`, the best descriptor among `b`'s features within
+/// [`EPIPOLAR_PX`] of its epipolar line (ratio test, mutual best). Guided
+/// by the poses, so repetitive texture (floor tiles) matches reliably.
+fn epipolar_matches(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, b: &KeyFrame, pb: &Isometry3<f64>) -> Vec<(usize, usize)> {
+    let b_from_a = pb * pa.inverse();
+    let t = b_from_a.translation.vector;
+    let tx = nalgebra::Matrix3::new(0.0, -t.z, t.y, t.z, 0.0, -t.x, -t.y, t.x, 0.0);
+    let e = tx * b_from_a.rotation.to_rotation_matrix().matrix();
+    let b_free: Vec<usize> = (0..b.feats.len()).filter(|&i| b.point_of[i].is_none()).collect();
+    let b_rays: Vec<nalgebra::Vector3<f64>> = b_free.iter().map(|&j| k.ray(&b.feats.points[j])).collect();
+    let f = 0.5 * (k.fx + k.fy);
+    let mut best_for_b: Vec<(u32, usize)> = vec![(u32::MAX, usize::MAX); b_free.len()];
+    let mut cand = vec![];
+    for ia in 0..a.feats.len() {
+        if a.point_of[ia].is_some() {
+            continue;
+        }
+        let l = e * k.ray(&a.feats.points[ia]);
+        let ln = (l.x * l.x + l.y * l.y).sqrt();
+        if ln < 1e-12 {
+            continue;
+        }
+        let da = &a.feats.desc[ia];
+        let (mut d1, mut d2, mut j1) = (u32::MAX, u32::MAX, usize::MAX);
+        for (jb, rb) in b_rays.iter().enumerate() {
+            let jf = b_free[jb];
+            let tol = EPIPOLAR_PX * PYRAMID_SCALE.powi(b.feats.octave.get(jf).copied().unwrap_or(0).max(0));
+            if (l.dot(rb)).abs() / ln * f > tol {
+                continue;
+            }
+            let d = hamming(da, &b.feats.desc[jf]);
+            if d < d1 {
+                d2 = d1;
+                d1 = d;
+                j1 = jb;
+            } else if d < d2 {
+                d2 = d;
+            }
+        }
+        if j1 != usize::MAX && d1 <= TRI_MAX_HAMMING && (d1 as f32) < MATCH_RATIO * d2 as f32 {
+            cand.push((ia, j1));
+            if d1 < best_for_b[j1].0 {
+                best_for_b[j1] = (d1, ia);
+            }
+        }
+    }
+    cand.into_iter().filter(|&(ia, jb)| best_for_b[jb].1 == ia).map(|(ia, jb)| (ia, b_free[jb])).collect()
+}
+

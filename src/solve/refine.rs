@@ -66,6 +66,9 @@ const THIN_WALL: f64 = 1e-3;
 /// Distance (m) off the centre line at which the room on each side of a
 /// wall is probed.
 const SIDE_PROBE: f64 = 0.05;
+/// A refit may move a corner at most this many times `refine_max_shift`:
+/// more means nearly parallel walls meet there and the shift is amplified.
+pub const CORNER_LIMIT: f64 = 2.0;
 /// Cell size (m) of the grid the points are bucketed in.
 const GRID_CELL: f64 = 0.5;
 /// Most cells of that grid (the cell grows for huge layouts).
@@ -212,35 +215,23 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     }
     let mut lines: Vec<Vec<usize>> = Vec::new();
     let mut root_line = vec![usize::MAX; n];
+    let mut line_of = Vec::with_capacity(n);
     for i in 0..n {
         let r = dsu.find(i);
         if root_line[r] == usize::MAX {
             root_line[r] = lines.len();
             lines.push(Vec::new());
         }
+        line_of.push(root_line[r]);
         lines[root_line[r]].push(i);
     }
 
     let before = g.walls.clone();
-    // (shift, inliers, walls on the line) per refitted wall.
-    let mut fits: Vec<Option<(f64, usize, usize)>> = vec![None; n];
+    // (shift, inliers, walls on the line, normal) per line that has a fit.
+    let mut line_fit: Vec<Option<(f64, usize, P2)>> = vec![None; lines.len()];
     for (k, members) in lines.iter().enumerate() {
         match fit_line_offset(members, g, &points, &rs, cfg, height, k as u64) {
-            Ok((shift, n0, inliers)) => {
-                for &i in members {
-                    fits[i] = Some((shift, inliers, members.len()));
-                    let w = &mut g.walls[i];
-                    match w.class {
-                        Class::Free => {
-                            w.a += n0 * shift;
-                            w.b += n0 * shift;
-                        }
-                        // n0 is ±the frame axis across the line: exact.
-                        Class::U => w.set_offset(w.offset() + shift * n0.y),
-                        Class::V => w.set_offset(w.offset() + shift * n0.x),
-                    }
-                }
-            }
+            Ok((shift, n0, inliers)) => line_fit[k] = Some((shift, inliers, n0)),
             Err(why) => {
                 for &i in members {
                     report.skip(Pass::Refine, EntityRef::Wall(g.walls[i].id), format!("{why}; left where it is"));
@@ -248,24 +239,55 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
             }
         }
     }
-    if fits.iter().all(Option::is_none) {
-        return;
-    }
-    // Corners where the lines now meet, T-junction ends onto their hosts.
-    place_corners(&mut g.walls, &g.corners);
-    for &(i, e, j) in &g.tees.clone() {
-        if i >= n || j >= n {
-            continue;
-        }
-        let (Some(li), Some(lj)) = (g.walls[i].line(), g.walls[j].line()) else { continue };
-        if let Some(x) = li.intersect(&lj) {
-            let x = exact_on(&g.walls[i], &g.walls[j], x);
-            if e == 0 {
-                g.walls[i].a = x;
-            } else {
-                g.walls[i].b = x;
+    // Move the lines, recompute corners and T's; a line whose move would
+    // throw a corner far (nearly parallel walls meeting) stays, with its
+    // neighbours, and the rest is recomputed.
+    let corner_limit = CORNER_LIMIT * cfg.refine_max_shift;
+    for _ in 0..=lines.len() {
+        g.walls = before.clone();
+        apply_shifts(&mut g.walls, &lines, &line_fit);
+        place_corners(&mut g.walls, &g.corners);
+        for &(i, e, j) in &g.tees.clone() {
+            if i >= n || j >= n {
+                continue;
+            }
+            let (Some(li), Some(lj)) = (g.walls[i].line(), g.walls[j].line()) else { continue };
+            if let Some(x) = li.intersect(&lj) {
+                let x = exact_on(&g.walls[i], &g.walls[j], x);
+                if e == 0 {
+                    g.walls[i].a = x;
+                } else {
+                    g.walls[i].b = x;
+                }
             }
         }
+        let far = (0..n).find(|&i| (g.walls[i].a - before[i].a).norm().max((g.walls[i].b - before[i].b).norm()) > corner_limit);
+        let Some(i) = far else { break };
+        let d = (g.walls[i].a - before[i].a).norm().max((g.walls[i].b - before[i].b).norm());
+        let mut hold = vec![line_of[i]];
+        for c in g.corners.iter().filter(|c| c.iter().any(|&(w, _)| w == i)) {
+            hold.extend(c.iter().filter(|&&(w, _)| w < n).map(|&(w, _)| line_of[w]));
+        }
+        for &(a, _, b) in g.tees.iter().filter(|t| t.0 == i || t.2 == i) {
+            hold.extend([a, b].iter().filter(|&&w| w < n).map(|&w| line_of[w]));
+        }
+        let mut any = false;
+        for k in hold {
+            if line_fit[k].take().is_some() {
+                any = true;
+                for &w in &lines[k] {
+                    report.skip(Pass::Refine, EntityRef::Wall(g.walls[w].id), format!("its refit would throw wall_{}'s corner {d:.2} m; left where it is", g.walls[i].id));
+                }
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    let fits: Vec<Option<(f64, usize, usize)>> = (0..n).map(|i| line_fit[line_of[i]].map(|(s, inl, _)| (s, inl, lines[line_of[i]].len()))).collect();
+    if fits.iter().all(Option::is_none) {
+        g.walls = before;
+        return;
     }
     // Undo everything when a wall collapsed, flipped, or the wall rules
     // now fail where they did not.
@@ -306,6 +328,25 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
         report.change(EntityRef::Wall(w.id), Pass::Refine, d, detail);
     }
     write_back(layout, g);
+}
+
+/// Moves every wall of each fitted line by its shift across the line.
+fn apply_shifts(walls: &mut [WorkWall], lines: &[Vec<usize>], fits: &[Option<(f64, usize, P2)>]) {
+    for (members, fit) in lines.iter().zip(fits) {
+        let Some((shift, _, n0)) = *fit else { continue };
+        for &i in members {
+            let w = &mut walls[i];
+            match w.class {
+                Class::Free => {
+                    w.a += n0 * shift;
+                    w.b += n0 * shift;
+                }
+                // n0 is ±the frame axis across the line: exact.
+                Class::U => w.set_offset(w.offset() + shift * n0.y),
+                Class::V => w.set_offset(w.offset() + shift * n0.x),
+            }
+        }
+    }
 }
 
 /// Fits the offset shift of one line (walls `members` of `g`, sharing it).
