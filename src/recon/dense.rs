@@ -79,13 +79,13 @@ impl Default for DenseConfig {
     fn default() -> Self {
         DenseConfig {
             disabled: false,
-            width: 320,
+            width: 256,
             min_baseline_ratio: 0.03,
             max_baseline_ratio: 0.5,
             target_baseline_ratio: 0.15,
             max_view_angle_deg: 35.0,
-            sources: 4,
-            max_planes: 96,
+            sources: 3,
+            max_planes: 64,
             window: 7,
             min_ncc: 0.6,
             min_texture: 2.0,
@@ -300,6 +300,14 @@ fn mul(a: &Mat, b: &Mat) -> Result<Mat, ReconError> {
     Ok(o)
 }
 
+/// The pixels of a continuous single-channel float image.
+fn data(m: &Mat) -> Result<&[f32], ReconError> {
+    if !m.is_continuous() {
+        return Err(ReconError::OpenCv { step: "plane sweep", message: "non-continuous image".into() });
+    }
+    m.data_typed::<f32>().map_err(cv("data"))
+}
+
 fn to_vec(m: &Mat) -> Result<Vec<f32>, ReconError> {
     let c = if m.is_continuous() { m.try_clone().map_err(cv("copy"))? } else { m.clone() };
     Ok(c.data_typed::<f32>().map_err(cv("data"))?.to_vec())
@@ -337,9 +345,8 @@ fn sweep(views: &[View], grays: &[Option<Mat>], r: usize, sources: &[usize], cam
             let mut w = Mat::default();
             imgproc::warp_perspective(gs, &mut w, &hm, Size::new(cam.w, cam.h), imgproc::INTER_LINEAR | imgproc::WARP_INVERSE_MAP, BORDER_CONSTANT, opencv::core::Scalar::default())
                 .map_err(cv("warpPerspective"))?;
-            let mu_w = to_vec(&boxf(&w, win)?)?;
-            let ww = to_vec(&boxf(&mul(&w, &w)?, win)?)?;
-            let rw = to_vec(&boxf(&mul(gr, &w)?, win)?)?;
+            let (mu_w_m, ww_m, rw_m) = (boxf(&w, win)?, boxf(&mul(&w, &w)?, win)?, boxf(&mul(gr, &w)?, win)?);
+            let (mu_w, ww, rw) = (data(&mu_w_m)?, data(&ww_m)?, data(&rw_m)?);
             let out = &mut ncc[si * npix..(si + 1) * npix];
             for y in 0..cam.h {
                 let (yf, row) = (y as f64, (y * cam.w) as usize);
