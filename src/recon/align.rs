@@ -67,6 +67,16 @@ const CEILING_ABOVE_CAMERAS_M: f64 = 0.2;
 /// candidate's area on its side of the cameras, and this area (m²).
 const PLANE_AREA_RATIO: f64 = 0.2;
 const MIN_PLANE_AREA_M2: f64 = 0.2;
+/// Searches for a lower floor below the chosen one: at most this many
+/// steps, starting this many inlier thresholds below it, needing this area
+/// (m²) and this fraction of the current floor's area.
+const LOWER_FLOOR_SEARCHES: usize = 3;
+const LOWER_FLOOR_GAP: f64 = 5.0;
+/// A floor candidate this large (m²) is taken as the floor without looking
+/// lower (stereo noise can form sparse layers just below a floor).
+const SURE_FLOOR_AREA_M2: f64 = 2.0;
+const LOWER_FLOOR_MIN_AREA_M2: f64 = 0.1;
+const LOWER_FLOOR_AREA_RATIO: f64 = 0.05;
 /// Plane normals within this angle of the vanishing direction are averaged
 /// with it (degrees).
 const GRAVITY_AGREE_DEG: f64 = 2.5;
@@ -135,15 +145,20 @@ fn basis(n: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
 }
 
 /// Horizontal planes among `pts` (with `normals`) near `up`.
-fn horizontal_planes(pts: &[Point3<f64>], normals: &[Vector3<f64>], up: &Vector3<f64>, tol_deg: f64, thr: f64, cell: f64, seed: u64) -> Vec<HPlane> {
-    let cos_tol = tol_deg.to_radians().cos();
-    let mut remaining: Vec<usize> = (0..pts.len()).filter(|&i| normals[i].dot(up).abs() >= cos_tol).collect();
+/// Horizontal planes (at most `max_planes`, each with `min_inliers`)
+/// among the points below height `below` along `up`.
+#[allow(clippy::too_many_arguments)]
+fn horizontal_planes(pts: &[Point3<f64>], normals: &[Vector3<f64>], up: &Vector3<f64>, tol_deg: f64, thr: f64, cell: f64, seed: u64, below: f64, min_inliers: usize, max_planes: usize) -> Vec<HPlane> {
+    // Point normals must be near `up` too (planes' own points), unless the
+    // search is below the floor where points are few and normals noisy.
+    let cos_tol = if below < f64::MAX { 0.0 } else { tol_deg.to_radians().cos() };
+    let mut remaining: Vec<usize> = (0..pts.len()).filter(|&i| normals[i].dot(up).abs() >= cos_tol && up.dot(&pts[i].coords) < below).collect();
     let est = PlaneEstimator::near_axis(*up, tol_deg.to_radians());
     let (bu, bv) = basis(up);
     let mut out = vec![];
-    for k in 0..MAX_PLANES {
+    for k in 0..max_planes {
         let data: Vec<Point3<f64>> = remaining.iter().map(|&i| pts[i]).collect();
-        let rc = RansacConfig { threshold: thr, max_iterations: PLANE_ITERS, confidence: 0.999, min_inliers: MIN_PLANE_POINTS, seed: seed.wrapping_add(k as u64) };
+        let rc = RansacConfig { threshold: thr, max_iterations: PLANE_ITERS, confidence: 0.999, min_inliers, seed: seed.wrapping_add(k as u64) };
         let Ok(fit) = ransac(&est, &data, &rc) else { break };
         let inl: Vec<usize> = fit.inliers.iter().map(|&j| remaining[j]).collect();
         // Least-squares normal of the inliers.
@@ -252,11 +267,31 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
         None if cfg.gravity_known => (prior, PLANE_TOL_GOOD_DEG),
         None => (prior, PLANE_TOL_ROUGH_DEG),
     };
-    let planes = if have_normals { horizontal_planes(&wpts, &normals, &g0, tol, thr, AREA_CELL_M * units, seed) } else { vec![] };
+    let cell = AREA_CELL_M * units;
+    let mut planes = if have_normals { horizontal_planes(&wpts, &normals, &g0, tol, thr, cell, seed, f64::MAX, MIN_PLANE_POINTS, MAX_PLANES) } else { vec![] };
     let hc: Vec<f64> = centres.iter().map(|c| g0.dot(&c.coords)).collect();
     let cam_lo = hc.iter().copied().fold(f64::MAX, f64::min);
     let cam_hi = hc.iter().copied().fold(f64::MIN, f64::max);
-    let (floor, ceiling) = if centres.is_empty() { (None, None) } else { floor_and_ceiling(&planes, cam_lo, cam_hi, units) };
+    let (mut floor, ceiling) = if centres.is_empty() { (None, None) } else { floor_and_ceiling(&planes, cam_lo, cam_hi, units) };
+    // The true floor may be a smaller patch further down (seen at grazing
+    // angles or between furniture, while a sofa or bed top is large): look
+    // below the chosen one (or below the cameras) with relaxed support.
+    if have_normals && !centres.is_empty() {
+        for k in 0..LOWER_FLOOR_SEARCHES {
+            if floor.is_some_and(|f| planes[f].area >= SURE_FLOOR_AREA_M2 * units * units) {
+                break; // as large as a room's floor: not furniture
+            }
+            let limit = floor.map(|f| planes[f].h - LOWER_FLOOR_GAP * thr).unwrap_or(cam_lo - FLOOR_BELOW_CAMERAS_M * units);
+            let need = (LOWER_FLOOR_MIN_AREA_M2 * units * units).max(floor.map(|f| LOWER_FLOOR_AREA_RATIO * planes[f].area).unwrap_or(0.0));
+            match horizontal_planes(&wpts, &normals, &g0, tol, thr, cell, seed.wrapping_add(100 + k as u64), limit, MIN_PLANE_POINTS / 2, 1).into_iter().next() {
+                Some(p) if p.area >= need => {
+                    planes.push(p);
+                    floor = Some(planes.len() - 1);
+                }
+                _ => break,
+            }
+        }
+    }
 
     // 3. Gravity.
     let mut ge: Vec<GravityEstimate> = vec![];

@@ -414,6 +414,8 @@ fn consistent_points(views: &[View], maps: &[DepthMap], mi: usize, neighbours: &
     let pr_inv = pr.inverse();
     let mut out = vec![];
     let stride = cfg.stride.max(1);
+    // With few depth maps, as many agreeing neighbours as there are.
+    let need = cfg.min_consistent.min(maps.len().saturating_sub(1)).max(1);
     for y in (0..cam.h).step_by(stride as usize) {
         let crow = colour.at_row::<Vec3b>(y).map_err(cv("colour row"))?;
         for x in (0..cam.w).step_by(stride as usize) {
@@ -444,7 +446,7 @@ fn consistent_points(views: &[View], maps: &[DepthMap], mi: usize, neighbours: &
                 agree += 1;
                 sum += back.coords;
             }
-            if agree >= cfg.min_consistent {
+            if agree >= need {
                 let c = crow[x as usize];
                 out.push((Point3::from(sum / (agree + 1) as f64), [c[2], c[1], c[0]]));
             }
