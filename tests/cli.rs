@@ -223,3 +223,39 @@ fn raw_model_output_fixture_is_invalid_until_solved() {
     assert!(run(&["convert", s(&out), "-o", s(&svg)]).status.success());
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<title>door_0</title>"));
 }
+
+#[test]
+fn solve_with_a_cloud_refits_walls_and_reports_each_move() {
+    use roomscribe::layout::{Layout, Wall};
+    let d = tmp();
+    // A 5 x 4 room whose bottom wall was decoded 8 cm off its true line (y = 0).
+    let wall = |id, a: [f64; 2], b: [f64; 2]| Wall { id, a: [a[0], a[1], 0.0], b: [b[0], b[1], 0.0], height: 2.7, thickness: 0.1 };
+    let mut l = Layout::new();
+    l.walls = vec![wall(0, [0.0, 0.08], [5.0, 0.08]), wall(1, [5.0, 0.08], [5.0, 4.0]), wall(2, [5.0, 4.0], [0.0, 4.0]), wall(3, [0.0, 4.0], [0.0, 0.08])];
+    let layout = d.path().join("room.json");
+    l.write(&layout).unwrap();
+    // Inner faces of the true room, on a 5 cm grid, alternating ±1 cm.
+    let mut pts = Vec::new();
+    for k in 0..100 {
+        for j in 0..54 {
+            let (t, z, e) = (k as f32 * 0.05, 0.05 + j as f32 * 0.05, if (k + j) % 2 == 0 { 0.01 } else { -0.01 });
+            pts.push([t, 0.05 + e, z]);
+            pts.push([t, 3.95 + e, z]);
+            if t <= 4.0 {
+                pts.push([0.05 + e, t, z]);
+                pts.push([4.95 + e, t, z]);
+            }
+        }
+    }
+    let ply = d.path().join("scan.ply");
+    roomscribe::cloud::write_ply(&ply, &roomscribe::cloud::PointCloud::from_points(pts), roomscribe::cloud::PlyEncoding::BinaryLittleEndian).unwrap();
+    let (out, rep) = (d.path().join("out.json"), d.path().join("report.json"));
+    let o = run(&["solve", s(&layout), "--cloud", s(&ply), "-o", s(&out), "--report", s(&rep)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (solved, _) = Layout::read(&out).unwrap();
+    let y = solved.walls[0].a[1];
+    assert!(y.abs() < 0.005, "wall_0 at y = {y}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&rep).unwrap()).unwrap();
+    let refits: Vec<&serde_json::Value> = report["changes"].as_array().unwrap().iter().filter(|c| c["pass"] == "refine").collect();
+    assert!(refits.iter().any(|c| c["entity"]["id"] == 0 && (c["moved"].as_f64().unwrap() - 0.08).abs() < 0.005), "{refits:?}");
+}

@@ -304,6 +304,267 @@ fn endpoint_error_for_10cm_noise() {
     assert!(a < b, "solving must bring endpoints closer: {b} -> {a}");
 }
 
+/// Standard normal sample (Box-Muller).
+fn gauss(rng: &mut ChaCha8Rng) -> f64 {
+    let (u1, u2): (f64, f64) = (rng.random_range(1e-12..1.0), rng.random());
+    (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos()
+}
+
+/// Noise and density of [`scan_layout`].
+pub struct ScanSim {
+    /// Points per m² of wall face, floor/ceiling, furniture surface.
+    pub wall_density: f64,
+    pub floor_density: f64,
+    pub clutter_density: f64,
+    /// Gaussian noise (m) across each surface.
+    pub sigma: f64,
+    /// Fraction of extra points scattered uniformly through the rooms.
+    pub outliers: f64,
+    /// Fraction of 0.5 m x 0.5 m wall patches left unscanned (holes).
+    pub holes: f64,
+    /// Fraction of walls not scanned at all.
+    pub unseen_walls: f64,
+}
+
+impl Default for ScanSim {
+    fn default() -> Self {
+        ScanSim {
+            wall_density: 150.0,
+            floor_density: 30.0,
+            clutter_density: 150.0,
+            sigma: 0.015,
+            outliers: 0.03,
+            holes: 0.2,
+            unseen_walls: 0.05,
+        }
+    }
+}
+
+/// A simulated scan of a ground-truth layout: both faces of every wall
+/// (half a thickness off its centre line) where a room lies on that side,
+/// with the doors and windows cut out, the parts hidden behind furniture
+/// removed, random holes and a few walls not scanned at all; floors and
+/// ceilings; the visible surfaces of every object (furniture clutter, some
+/// right against the walls); uniform outliers. Gaussian noise across each
+/// surface.
+pub fn scan_layout(gt: &Layout, sim: &ScanSim, seed: u64) -> roomscribe::cloud::PointCloud {
+    use roomscribe::geom::line::P2;
+    use roomscribe::layout::validate::rooms;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc10d);
+    let rs = rooms(gt, &roomscribe::layout::Tolerances::default());
+    let inside = |p: P2| rs.iter().any(|r| r.contains(&p));
+    let mut pts: Vec<[f32; 3]> = Vec::new();
+    for w in &gt.walls {
+        let (a, b) = (P2::new(w.a[0], w.a[1]), P2::new(w.b[0], w.b[1]));
+        let len = (b - a).norm();
+        let dir = (b - a) / len;
+        let n = P2::new(-dir.y, dir.x);
+        let holes: Vec<(f64, f64, f64, f64)> = gt
+            .openings
+            .iter()
+            .filter(|o| o.wall == w.id)
+            .map(|o| {
+                let t = (P2::new(o.center[0], o.center[1]) - a).dot(&dir);
+                (t - o.width / 2.0, t + o.width / 2.0, o.center[2] - o.height / 2.0, o.center[2] + o.height / 2.0)
+            })
+            .collect();
+        if rng.random_bool(sim.unseen_walls) {
+            continue;
+        }
+        // Unscanned patches: 0.5 m cells along and up the wall.
+        let cells = ((len / 0.5).ceil() as usize + 1) * 8;
+        let missing: Vec<bool> = (0..2 * cells).map(|_| rng.random_bool(sim.holes)).collect();
+        for (k, side) in [1.0, -1.0].into_iter().enumerate() {
+            let count = (len * w.height * sim.wall_density) as usize;
+            for _ in 0..count {
+                let t = rng.random_range(0.0..len);
+                let z = rng.random_range(0.0..w.height);
+                if holes.iter().any(|h| t > h.0 && t < h.1 && z > h.2 && z < h.3) {
+                    continue;
+                }
+                if missing.get(k * cells + (t / 0.5) as usize * 8 + (z / 0.5) as usize).copied().unwrap_or(false) {
+                    continue;
+                }
+                let on = a + dir * t + n * (side * w.thickness / 2.0);
+                if !inside(on + n * (side * 0.02)) {
+                    continue;
+                }
+                // Hidden behind furniture standing within 30 cm of the face.
+                let probe = on + n * (side * 0.3);
+                let hidden = gt.objects.iter().any(|o| {
+                    let top = o.center[2] + o.size[2] / 2.0;
+                    let (s, c) = o.yaw.sin_cos();
+                    let in_box = |q: P2| {
+                        let d = q - P2::new(o.center[0], o.center[1]);
+                        (c * d.x + s * d.y).abs() <= o.size[0] / 2.0 && (-s * d.x + c * d.y).abs() <= o.size[1] / 2.0
+                    };
+                    z < top && (0..=6).any(|j| in_box(on + (probe - on) * (j as f64 / 6.0)))
+                });
+                if hidden {
+                    continue;
+                }
+                let p = on + n * (gauss(&mut rng) * sim.sigma);
+                pts.push([p.x as f32, p.y as f32, z as f32]);
+            }
+        }
+    }
+    let (mut lo, mut hi) = (P2::repeat(f64::INFINITY), P2::repeat(f64::NEG_INFINITY));
+    for w in &gt.walls {
+        for p in [P2::new(w.a[0], w.a[1]), P2::new(w.b[0], w.b[1])] {
+            lo = lo.inf(&p);
+            hi = hi.sup(&p);
+        }
+    }
+    let ceiling = gt.walls.iter().map(|w| w.height).fold(0.0, f64::max);
+    let area = (hi.x - lo.x) * (hi.y - lo.y);
+    for _ in 0..(area * sim.floor_density) as usize {
+        let p = P2::new(rng.random_range(lo.x..hi.x), rng.random_range(lo.y..hi.y));
+        if inside(p) {
+            pts.push([p.x as f32, p.y as f32, (gauss(&mut rng) * sim.sigma) as f32]);
+            pts.push([p.x as f32, p.y as f32, (ceiling + gauss(&mut rng) * sim.sigma) as f32]);
+        }
+    }
+    for o in &gt.objects {
+        let (c, sz) = (o.center, o.size);
+        let (s, co) = o.yaw.sin_cos();
+        let ax = P2::new(co, s);
+        let ay = P2::new(-s, co);
+        let ctr = P2::new(c[0], c[1]);
+        // Four sides and the top.
+        for (k, area) in [(0, sz[1] * sz[2]), (1, sz[1] * sz[2]), (2, sz[0] * sz[2]), (3, sz[0] * sz[2]), (4, sz[0] * sz[1])] {
+            for _ in 0..(area * sim.clutter_density) as usize {
+                let (u, v, z) = (rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5), rng.random_range(-0.5..0.5));
+                let e = gauss(&mut rng) * sim.sigma;
+                let (x, y, zz) = match k {
+                    0 => (0.5 * sz[0] + e, v * sz[1], z * sz[2]),
+                    1 => (-0.5 * sz[0] + e, v * sz[1], z * sz[2]),
+                    2 => (u * sz[0], 0.5 * sz[1] + e, z * sz[2]),
+                    3 => (u * sz[0], -0.5 * sz[1] + e, z * sz[2]),
+                    _ => (u * sz[0], v * sz[1], 0.5 * sz[2] + e),
+                };
+                let p = ctr + ax * x + ay * y;
+                pts.push([p.x as f32, p.y as f32, (c[2] + zz) as f32]);
+            }
+        }
+    }
+    let extra = (pts.len() as f64 * sim.outliers) as usize;
+    for _ in 0..extra {
+        let p = P2::new(rng.random_range(lo.x..hi.x), rng.random_range(lo.y..hi.y));
+        pts.push([p.x as f32, p.y as f32, rng.random_range(0.0..ceiling) as f32]);
+    }
+    roomscribe::cloud::PointCloud::from_points(pts)
+}
+
+/// The 3 cm target, with evidence: 10 cm endpoint noise, the
+/// layout solved against a simulated scan (1.5 cm noise, furniture, 2 %
+/// outliers).
+#[test]
+fn endpoint_error_for_10cm_noise_with_a_cloud() {
+    let cases: u64 = std::env::var("SOLVE_CLOUD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    let (mut before, mut plain, mut refined) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut valid, mut f1_ok) = (0, 0);
+    let (mut f1_before, mut f1_after) = (0.0, 0.0);
+    for seed in 0..cases {
+        let gt = gt_apartment(seed);
+        let noisy = perturb(&gt, &p, seed + 1000);
+        let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+        let s0 = solve(&noisy, None, &SolveConfig::default()).unwrap();
+        let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+        assert_eq!(s.layout.validate(), s.report.remaining, "seed {seed}: the report must list what validate() finds");
+        if s.report.valid {
+            valid += 1;
+        } else {
+            eprintln!("seed {seed} invalid with a cloud: {:?}", s.report.remaining);
+        }
+        let (fb, fa) = (layout_f1_05(&noisy, &gt), layout_f1_05(&s.layout, &gt));
+        f1_before += fb;
+        f1_after += fa;
+        if fa >= fb {
+            f1_ok += 1;
+        }
+        before.extend(endpoint_errors(&noisy, &gt));
+        plain.extend(endpoint_errors(&s0.layout, &gt));
+        refined.extend(endpoint_errors(&s.layout, &gt));
+    }
+    let (b, p0, a) = (median(before), median(plain), median(refined));
+    eprintln!(
+        "10 cm endpoint noise: median endpoint error {b:.3} m -> {p0:.3} m without a cloud -> {a:.3} m with one; {valid} / {cases} valid; layout F1@0.5 {:.3} -> {:.3}, kept or improved in {f1_ok} / {cases}",
+        f1_before / cases as f64,
+        f1_after / cases as f64
+    );
+    assert_eq!(valid, cases, "every case must be valid with a cloud too");
+    assert!(a <= 0.03, "median endpoint error with a cloud {a} m > 3 cm");
+    assert!(f1_ok * 100 >= 95 * cases, "F1 kept or improved only in {f1_ok} / {cases}");
+}
+
+/// Synthetic scenes (rotated frames, non-Manhattan walls, thick walls),
+/// 10 cm endpoint noise, solved against a simulated scan of the scene.
+#[test]
+fn synthetic_scenes_with_a_cloud() {
+    use roomscribe::synth::{generate, SceneConfig};
+    let cases: u64 = std::env::var("SOLVE_SYNTH_CLOUD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    let (mut before, mut plain, mut refined) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut valid, mut f1_ok) = (0, 0);
+    for seed in 0..cases {
+        let gt = generate(seed, &SceneConfig::default()).expect("scene").layout;
+        let noisy = perturb(&gt, &p, seed + 1000);
+        let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+        let s0 = solve(&noisy, None, &SolveConfig::default()).unwrap();
+        let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+        if s.report.valid {
+            valid += 1;
+        } else {
+            eprintln!("synthetic seed {seed} invalid with a cloud: {:?}", s.report.remaining);
+        }
+        if layout_f1_05(&s.layout, &gt) >= layout_f1_05(&noisy, &gt) {
+            f1_ok += 1;
+        }
+        before.extend(endpoint_errors(&noisy, &gt));
+        plain.extend(endpoint_errors(&s0.layout, &gt));
+        refined.extend(endpoint_errors(&s.layout, &gt));
+    }
+    let (b, p0, a) = (median(before), median(plain), median(refined));
+    eprintln!(
+        "synthetic scenes, 10 cm endpoint noise: median endpoint error {b:.3} m -> {p0:.3} m without a cloud -> {a:.3} m with one; {valid} / {cases} valid; F1@0.5 kept or improved in {f1_ok} / {cases}"
+    );
+    assert_eq!(valid, cases, "every case must be valid with a cloud too");
+    assert!(a <= 0.03, "median endpoint error with a cloud {a} m > 3 cm");
+    assert!(f1_ok * 100 >= 95 * cases, "F1 kept or improved only in {f1_ok} / {cases}");
+}
+
+/// Seeds that failed in sweeps of 10000 apartments and 3000 synthetic
+/// scenes (and 1000 scenes with a cloud) before the passes were fixed:
+/// corners swallowing a short wall, free duplicates, frame/validator
+/// disagreement, dangling stubs, collinear walls too far apart, wall-hung
+/// objects pushed off their wall, wedged furniture, corners thrown by
+/// refitting nearly parallel walls.
+#[test]
+fn regression_seeds_stay_valid() {
+    use roomscribe::synth::{generate, SceneConfig};
+    for seed in [3966u64, 4343, 4422, 7678, 8655, 9794] {
+        let gt = gt_apartment(seed);
+        let s = solve(&perturb(&gt, &Perturb::default(), seed), None, &SolveConfig::default()).unwrap();
+        assert!(s.report.valid, "apartment seed {seed}: {:?}", s.report.remaining);
+    }
+    for seed in [328u64, 348, 708, 956, 1107, 1276, 1311, 1400, 1802, 2004, 2074, 2159, 2228, 2362, 2527, 2606, 2619, 2654, 2716, 2952] {
+        let gt = generate(seed, &SceneConfig::default()).expect("scene").layout;
+        let s = solve(&perturb(&gt, &Perturb::default(), seed), None, &SolveConfig::default()).unwrap();
+        assert!(s.report.valid, "synthetic seed {seed}: {:?}", s.report.remaining);
+    }
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    for seed in [215u64, 223, 370] {
+        let gt = generate(seed, &SceneConfig::default()).expect("scene").layout;
+        let noisy = perturb(&gt, &p, seed + 1000);
+        let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+        for c in [None, Some(&cloud)] {
+            let s = solve(&noisy, c, &SolveConfig::default()).unwrap();
+            assert!(s.report.valid, "synthetic seed {seed} (cloud: {}): {:?}", c.is_some(), s.report.remaining);
+        }
+    }
+}
+
 #[test]
 fn rotated_apartments_solve_too() {
     for seed in 0..30 {
@@ -398,7 +659,11 @@ fn debug_case() {
     } else {
         gt_apartment(seed)
     };
-    let noisy = perturb(&gt, &Perturb::default(), seed);
+    let noisy = if std::env::var("TEN").is_ok() {
+        perturb(&gt, &Perturb { noise: (0.1, 0.1), ..Default::default() }, seed + 1000)
+    } else {
+        perturb(&gt, &Perturb::default(), seed)
+    };
     let s = solve(&noisy, None, &SolveConfig::default()).unwrap();
     let want: u32 = std::env::var("OBJ").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
     eprintln!("gt {:?}\nnoisy {:?}\nsolved {:?}", gt.objects[want as usize], noisy.objects[want as usize], s.layout.objects[want as usize]);
@@ -441,5 +706,151 @@ fn debug_synth() {
     }
     for c in s.report.changes.iter().filter(|c| matches!(c.entity, roomscribe::layout::EntityRef::Object(3 | 8 | 9))) {
         eprintln!("{c:?}");
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_cloud() {
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let gt = gt_apartment(seed);
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    let noisy = perturb(&gt, &p, seed + 1000);
+    let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+    eprintln!("{} points", cloud.len());
+    let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+    for k in &s.report.skipped {
+        eprintln!("{k:?}");
+    }
+    for c in s.report.changes.iter().filter(|c| c.pass == roomscribe::solve::Pass::Refine) {
+        eprintln!("{c:?}");
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_objects() {
+    use roomscribe::layout::EntityRef;
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(348);
+    let gt = roomscribe::synth::generate(seed, &roomscribe::synth::SceneConfig::default()).unwrap().layout;
+    let with_cloud = std::env::var("CLOUD").is_ok();
+    let p = if with_cloud { Perturb { noise: (0.1, 0.1), ..Default::default() } } else { Perturb::default() };
+    let noisy = perturb(&gt, &p, if with_cloud { seed + 1000 } else { seed });
+    let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+    let s = solve(&noisy, with_cloud.then_some(&cloud), &SolveConfig::default()).unwrap();
+    let mut ids = Vec::new();
+    for v in &s.report.remaining {
+        eprintln!("{v}");
+        if let EntityRef::Object(i) = v.entity {
+            ids.push(i);
+        }
+        if let Some(k) = v.message.find("bbox_") {
+            if let Some(i) = v.message[k + 5..].split_whitespace().next().and_then(|x| x.parse::<u32>().ok()) {
+                ids.push(i);
+            }
+        }
+    }
+    for id in ids {
+        let f = |l: &Layout| l.objects.iter().find(|o| o.id == id).cloned();
+        eprintln!("gt     {:?}\nnoisy  {:?}\nsolved {:?}", f(&gt), f(&noisy), f(&s.layout));
+        for c in s.report.changes.iter().filter(|c| c.entity == EntityRef::Object(id)) {
+            eprintln!("   {:?} {:.3} {}", c.pass, c.moved, c.detail);
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_synth_cloud() {
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(215);
+    let gt = roomscribe::synth::generate(seed, &roomscribe::synth::SceneConfig::default()).unwrap().layout;
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    let noisy = perturb(&gt, &p, seed + 1000);
+    let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+    let s0 = solve(&noisy, None, &SolveConfig::default()).unwrap();
+    let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+    eprintln!("without cloud: {:?}", s0.report.remaining);
+    eprintln!("with cloud: {:?}", s.report.remaining);
+    for k in s.report.skipped.iter().filter(|k| k.pass == roomscribe::solve::Pass::Refine) {
+        eprintln!("{k:?}");
+    }
+    for c in s.report.changes.iter().filter(|c| c.pass == roomscribe::solve::Pass::Refine) {
+        eprintln!("{c:?}");
+    }
+    for (a, b) in s0.layout.walls.iter().zip(&s.layout.walls) {
+        eprintln!("wall {} {:?} {:?} -> {} {:?} {:?}", a.id, a.a, a.b, b.id, b.a, b.b);
+    }
+}
+
+/// Measurement only (`--ignored --nocapture`): the decoded layout says
+/// thickness 0 (SpatialLM's "unknown") while the scanned walls are 10 cm
+/// thick, so the refit lands on the visible face.
+#[test]
+#[ignore]
+fn measure_cloud_with_unknown_thickness() {
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    let (mut plain, mut refined) = (Vec::new(), Vec::new());
+    for seed in 0..200 {
+        let gt = gt_apartment(seed);
+        let mut noisy = perturb(&gt, &p, seed + 1000);
+        for w in &mut noisy.walls {
+            w.thickness = 0.0;
+        }
+        let cloud = scan_layout(&gt, &ScanSim::default(), seed);
+        plain.extend(endpoint_errors(&solve(&noisy, None, &SolveConfig::default()).unwrap().layout, &gt));
+        let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+        assert!(s.report.valid, "seed {seed}: {:?}", s.report.remaining);
+        refined.extend(endpoint_errors(&s.layout, &gt));
+    }
+    eprintln!("thickness unknown: median endpoint error {:.3} m without a cloud, {:.3} m with one", median(plain), median(refined));
+}
+
+/// Synthetic scenes scanned by the ray-casting sensor simulator
+/// (`synth::capture`, LiDAR and MVS profiles, 50k points; cases from
+/// `SOLVE_SENSOR_CASES`, default 10), layouts with 10 cm endpoint noise,
+/// solved with and without the scan: every result valid, and the LiDAR
+/// median endpoint error within the 3 cm.
+#[test]
+fn cloud_from_the_sensor_simulator() {
+    use roomscribe::synth::camera::{Intrinsics, PathConfig};
+    use roomscribe::synth::capture::{rooms_of, Capture, SCAN_TRAJECTORY_FPS};
+    use roomscribe::synth::scan::{NoiseProfile, ScanConfig};
+    use roomscribe::synth::{generate, SceneConfig};
+    let cases: u64 = std::env::var("SOLVE_SENSOR_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let p = Perturb { noise: (0.1, 0.1), ..Default::default() };
+    for profile in [NoiseProfile::Lidar, NoiseProfile::Mvs] {
+        let (mut before, mut plain, mut refined) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut valid, mut used) = (0, 0);
+        for seed in 0..cases {
+            let scene = generate(seed, &SceneConfig::default()).expect("scene");
+            let gt = scene.layout.clone();
+            let Ok(capture) = Capture::new(&scene.world, &gt, rooms_of(&scene), &PathConfig::default(), seed) else { continue };
+            let traj = capture.path.trajectory(SCAN_TRAJECTORY_FPS);
+            let cfg = ScanConfig { profile, target_points: 50_000, intrinsics: Intrinsics::for_size(640, 480), ..ScanConfig::default() };
+            let cloud = capture.scan(&traj, &cfg, seed);
+            let noisy = perturb(&gt, &p, seed + 1000);
+            let s0 = solve(&noisy, None, &SolveConfig::default()).unwrap();
+            let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+            used += 1;
+            if s.report.valid {
+                valid += 1;
+            } else {
+                eprintln!("{} seed {seed} invalid: {:?}", profile.name(), s.report.remaining);
+            }
+            before.extend(endpoint_errors(&noisy, &gt));
+            plain.extend(endpoint_errors(&s0.layout, &gt));
+            refined.extend(endpoint_errors(&s.layout, &gt));
+        }
+        let a = median(refined);
+        eprintln!(
+            "{} scans: median endpoint error {:.3} m -> {:.3} m without the cloud -> {a:.3} m with it; {valid} / {used} valid",
+            profile.name(),
+            median(before),
+            median(plain),
+        );
+        assert!(used > 0 && valid == used, "{}: {valid} / {used} valid", profile.name());
+        if profile == NoiseProfile::Lidar {
+            assert!(a <= 0.03, "LiDAR scans: median endpoint error {a} m > 3 cm");
+        }
     }
 }

@@ -127,8 +127,9 @@ pub struct TrajReport {
     /// degrees: for two z-up (gravity-aligned) frames, the gravity error.
     pub tilt_deg: f64,
     pub max_dt: f64,
-    /// The alignment found (estimate frame → ground-truth frame); applied
-    /// to a predicted cloud to score it in the ground truth's frame.
+    /// Estimate frame → ground-truth frame from whole poses (see
+    /// [`pose_alignment`]); applied to a predicted cloud to score it in the
+    /// ground truth's frame, and the source of `tilt_deg`.
     #[serde(skip)]
     pub est_to_gt: crate::geom::umeyama::Sim3,
 }
@@ -231,6 +232,7 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         rpe_r.push(err.rotation.angle().to_degrees());
     }
     let path_length = gp.windows(2).map(|w| (w[1] - w[0]).norm()).sum();
+    let est_to_gt = pose_alignment(&e, &g, cfg.align == Alignment::Sim3).unwrap_or(sim);
     Ok(TrajReport {
         matched: pairs.len(),
         est_poses: est.poses.len(),
@@ -250,10 +252,49 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         rpe_rot_mean_deg: mean(&rpe_r),
         path_length,
         ate_rmse_pct_of_path: if path_length > 0.0 { 100.0 * rmse(&ate) / path_length } else { 0.0 },
-        tilt_deg: (sim.rotation * nalgebra::Vector3::z()).z.clamp(-1.0, 1.0).acos().to_degrees(),
+        tilt_deg: (est_to_gt.rotation * nalgebra::Vector3::z()).z.clamp(-1.0, 1.0).acos().to_degrees(),
         max_dt: cfg.max_dt,
-        est_to_gt: sim,
+        est_to_gt,
     })
+}
+
+/// Aligns an estimated trajectory onto the ground truth using whole poses:
+/// the rotation is the chordal mean of `R_gt,i · R_est,i⁻¹` over matched
+/// poses (orientations pin it down even when the camera path is nearly a
+/// line, where a positions-only Umeyama fit can spin freely about that
+/// line); scale (with `with_scale`) and translation are then the least
+/// squares fit of the positions under that rotation. ATE keeps the
+/// standard positions-only alignment; this one moves clouds and measures
+/// tilt. `None` when the rotation sum is degenerate.
+pub fn pose_alignment(est: &[Isometry3<f64>], gt: &[Isometry3<f64>], with_scale: bool) -> Option<Sim3> {
+    let n = est.len().min(gt.len());
+    if n == 0 {
+        return None;
+    }
+    let mut m = nalgebra::Matrix3::zeros();
+    for (e, g) in est.iter().zip(gt) {
+        m += g.rotation.to_rotation_matrix().matrix() * e.rotation.to_rotation_matrix().matrix().transpose();
+    }
+    let svd = m.svd(true, true);
+    let (u, v_t) = (svd.u?, svd.v_t?);
+    let mut d = nalgebra::Matrix3::identity();
+    if (u * v_t).determinant() < 0.0 {
+        d[(2, 2)] = -1.0;
+    }
+    let r = nalgebra::Rotation3::from_matrix_unchecked(u * d * v_t);
+    let nf = n as f64;
+    let mu_e = est.iter().take(n).fold(nalgebra::Vector3::zeros(), |a, p| a + p.translation.vector) / nf;
+    let mu_g = gt.iter().take(n).fold(nalgebra::Vector3::zeros(), |a, p| a + p.translation.vector) / nf;
+    let mut num = 0.0;
+    let mut den = 0.0;
+    for (e, g) in est.iter().zip(gt) {
+        let re = r * (e.translation.vector - mu_e);
+        num += (g.translation.vector - mu_g).dot(&re);
+        den += re.norm_squared();
+    }
+    let scale = if with_scale { if den > 0.0 && num > 0.0 { num / den } else { return None } } else { 1.0 };
+    let translation = mu_g - scale * (r * mu_e);
+    Some(Sim3 { rotation: r, translation, scale })
 }
 
 /// Reads and scores TUM trajectories: two files, or two folders of files
@@ -336,6 +377,29 @@ mod tests {
         assert!((r.est_to_gt.transform_point(&p) - q).norm() < 1e-9);
         let r = evaluate_trajectory(&est, &gt, &TrajConfig::default()).unwrap();
         assert!(r.ate_rmse > 0.1);
+    }
+
+    #[test]
+    fn pose_alignment_is_pinned_by_orientations_on_a_straight_path() {
+        // A straight walk along x, camera turning about z: positions alone
+        // leave the rotation about x free; orientations fix it.
+        let gt: Vec<Isometry3<f64>> = (0..30)
+            .map(|i| Isometry3::new(Vector3::new(0.1 * i as f64, 0.0, 1.5), Vector3::new(0.0, 0.0, 0.05 * i as f64)))
+            .collect();
+        let sim = Sim3 {
+            rotation: nalgebra::Rotation3::from_euler_angles(2.0, 0.1, -0.4),
+            translation: Vector3::new(0.5, -2.0, 1.0),
+            scale: 3.0,
+        };
+        let est: Vec<Isometry3<f64>> = gt.iter().map(|p| apply(&sim, p)).collect();
+        let a = pose_alignment(&est, &gt, true).unwrap();
+        assert!((a.scale - 1.0 / 3.0).abs() < 1e-9, "{}", a.scale);
+        for (e, g) in est.iter().zip(&gt) {
+            let p = a.transform_point(&Point3::from(e.translation.vector));
+            assert!((p.coords - g.translation.vector).norm() < 1e-9);
+        }
+        let up = a.rotation * (sim.rotation * Vector3::z());
+        assert!((up - Vector3::z()).norm() < 1e-9);
     }
 
     #[test]

@@ -19,6 +19,9 @@ const MIN_OBJECT_SIZE: f64 = 0.02;
 const PUSH_GAP: f64 = 0.002;
 /// Containment iterations per object.
 const CONTAIN_ITERS: usize = 16;
+/// Grid step and reach (m) of the last-resort search for a free spot.
+const SEARCH_STEP: f64 = 0.05;
+const SEARCH_RADIUS: f64 = 1.0;
 
 fn rec(before: &[Object], after: &[Object], pass: Pass, what: &str, report: &mut SolveReport) {
     for (b, a) in before.iter().zip(after) {
@@ -328,6 +331,14 @@ fn anchoring(o: &Object) -> (u8, f64) {
 fn candidate_moves(m: &Object, s: &Object) -> Vec<(f64, [f64; 3])> {
     let mut cands: Vec<(f64, [f64; 3])> = separating_moves(m, s).into_iter().map(|(d, v)| (d, [v.x, v.y, 0.0])).collect();
     let c = P2::new(m.center[0], m.center[1]);
+    // Wall-hung objects also slide up or down their wall (an air
+    // conditioner above a curtain).
+    if !cands.is_empty() && support_of(&m.class) == Support::Wall {
+        let up = z_range(s).1 - z_range(m).0 + PUSH_GAP;
+        let down = z_range(m).1 - z_range(s).0 + PUSH_GAP;
+        cands.push((up, [0.0, 0.0, up]));
+        cands.push((down, [0.0, 0.0, -down]));
+    }
     if !cands.is_empty()
         && can_carry(s)
         && matches!(support_of(&m.class), Support::Floor | Support::Any)
@@ -343,24 +354,52 @@ fn candidate_moves(m: &Object, s: &Object) -> Vec<(f64, [f64; 3])> {
 }
 
 /// Whether object `k` moved by `v` is inside the rooms and clear of every
-/// other object.
-fn move_is_clear(objects: &[Object], k: usize, v: &[f64; 3], rooms: &[Room], cfg: &SolveConfig) -> bool {
-    let m = &objects[k];
+/// other object, and, when it hangs on a wall, still held there (pushing
+/// it off its wall only makes the wall pass pull it back into the
+/// collision).
+fn move_is_clear(layout: &mut Layout, k: usize, v: &[f64; 3], rooms: &[Room], cfg: &SolveConfig) -> bool {
+    let t = &cfg.tolerances;
+    let m = &layout.objects[k];
     let mut moved = m.clone();
     moved.center = [m.center[0] + v[0], m.center[1] + v[1], m.center[2] + v[2]];
-    if !rooms.is_empty() && outside_rooms(&footprint(&moved), rooms) > cfg.tolerances.room {
+    if !rooms.is_empty() && outside_rooms(&footprint(&moved), rooms) > t.room {
         return false;
     }
-    objects.iter().enumerate().all(|(j, o)| {
-        j == k || !object_is_sound(o) || overlap_exempt(&moved, o) || overlap_volume(&moved, o) <= cfg.tolerances.overlap_volume
-    })
+    let clear = layout.objects.iter().enumerate().all(|(j, o)| {
+        j == k || !object_is_sound(o) || overlap_exempt(&moved, o) || overlap_volume(&moved, o) <= t.overlap_volume
+    });
+    if !clear || support_of(&moved.class) != Support::Wall || !layout.walls.iter().any(wall_is_finite) {
+        return clear;
+    }
+    let held = |l: &Layout| support_excess(&l.objects[k].class, &support_gaps(l, rooms, k, t), true, t).is_some_and(|e| e <= 0.0);
+    if !held(layout) {
+        return true;
+    }
+    let old = std::mem::replace(&mut layout.objects[k], moved);
+    let ok = held(layout);
+    layout.objects[k] = old;
+    ok
+}
+
+/// Last resort when no single push frees a pair (a wardrobe wedged
+/// between a wall and a bed): the nearest spot on a `SEARCH_STEP` grid
+/// within `SEARCH_RADIUS` where the object is inside the rooms and clear of
+/// everything.
+fn nearest_clear(layout: &mut Layout, k: usize, rooms: &[Room], cfg: &SolveConfig) -> Option<[f64; 3]> {
+    let r = (SEARCH_RADIUS / SEARCH_STEP).round() as i32;
+    let mut offs: Vec<(i32, i32)> = (-r..=r).flat_map(|x| (-r..=r).map(move |y| (x, y))).filter(|&(x, y)| x * x + y * y <= r * r && (x, y) != (0, 0)).collect();
+    offs.sort_by_key(|&(x, y)| (x * x + y * y, x, y));
+    offs.into_iter()
+        .map(|(x, y)| [x as f64 * SEARCH_STEP, y as f64 * SEARCH_STEP, 0.0])
+        .find(|v| move_is_clear(layout, k, v, rooms, cfg))
 }
 
 /// Separation pass: each interpenetrating pair is pushed apart with the
 /// smallest move (sideways along a footprint axis, or up onto the other
 /// object) that leaves the mover inside the rooms and clear of every other
-/// object; the less anchored object is tried first, then the other; when
-/// no move is clear, the shortest one of the less anchored object is made.
+/// object; the less anchored object is tried first, then the other; then
+/// the nearest free spot within a metre; when nothing is clear, the
+/// shortest push of the less anchored object is made.
 pub fn separate(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
     let n = layout.objects.len();
     for i in 0..n {
@@ -379,9 +418,11 @@ pub fn separate(layout: &mut Layout, rooms: &[Room], cfg: &SolveConfig) {
             let second = candidate_moves(&layout.objects[s], &layout.objects[m]);
             let pick = first
                 .iter()
-                .find(|(_, v)| move_is_clear(&layout.objects, m, v, rooms, cfg))
+                .find(|(_, v)| move_is_clear(layout, m, v, rooms, cfg))
                 .map(|(_, v)| (m, *v))
-                .or_else(|| second.iter().find(|(_, v)| move_is_clear(&layout.objects, s, v, rooms, cfg)).map(|(_, v)| (s, *v)))
+                .or_else(|| second.iter().find(|(_, v)| move_is_clear(layout, s, v, rooms, cfg)).map(|(_, v)| (s, *v)))
+                .or_else(|| nearest_clear(layout, m, rooms, cfg).map(|v| (m, v)))
+                .or_else(|| nearest_clear(layout, s, rooms, cfg).map(|v| (s, v)))
                 .or_else(|| first.first().map(|(_, v)| (m, *v)));
             if let Some((k, v)) = pick {
                 for (c, d) in layout.objects[k].center.iter_mut().zip(v) {
@@ -433,7 +474,6 @@ pub fn solve_objects(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveR
     hang_from_ceiling(layout, &rs, report, &mut ceiling_skipped);
     drop_to_support(layout, &rs, cfg);
     rec(&b, &layout.objects, Pass::ObjectSupport, "moved onto its support", report);
-    let _ = support_excess;
 }
 
 #[cfg(test)]

@@ -59,6 +59,8 @@ pub const THIN_CELL_ACROSS: f64 = 0.03;
 /// At most this many points per line enter RANSAC (an even subsample
 /// beyond): 5000 points pin an offset to a fraction of a millimetre.
 pub const MAX_POINTS_PER_LINE: usize = 5000;
+/// Mean-shift steps re-centring the RANSAC inlier window.
+const MEAN_SHIFT_STEPS: usize = 10;
 /// Largest number of RANSAC hypotheses per line.
 const RANSAC_ITERATIONS: usize = 200;
 /// Walls thinner than this (m) have one face: the centre line itself.
@@ -66,6 +68,15 @@ const THIN_WALL: f64 = 1e-3;
 /// Distance (m) off the centre line at which the room on each side of a
 /// wall is probed.
 const SIDE_PROBE: f64 = 0.05;
+/// Thickness estimation: the closest and farthest two faces of one wall
+/// may be (m), and the share of the stronger face's inliers the weaker
+/// needs (a sofa back is not a second face).
+pub const MIN_THICKNESS: f64 = 0.04;
+pub const MAX_THICKNESS: f64 = 0.4;
+pub const SECOND_FACE_SHARE: f64 = 0.3;
+/// A refit may move a corner at most this many times `refine_max_shift`:
+/// more means nearly parallel walls meet there and the shift is amplified.
+pub const CORNER_LIMIT: f64 = 2.0;
 /// Cell size (m) of the grid the points are bucketed in.
 const GRID_CELL: f64 = 0.5;
 /// Most cells of that grid (the cell grows for huge layouts).
@@ -212,35 +223,32 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     }
     let mut lines: Vec<Vec<usize>> = Vec::new();
     let mut root_line = vec![usize::MAX; n];
+    let mut line_of = Vec::with_capacity(n);
     for i in 0..n {
         let r = dsu.find(i);
         if root_line[r] == usize::MAX {
             root_line[r] = lines.len();
             lines.push(Vec::new());
         }
+        line_of.push(root_line[r]);
         lines[root_line[r]].push(i);
     }
 
+    // Thickness 0 means unknown (SpatialLM writes it so): measure it where
+    // both faces are seen, and give the median to one-faced walls.
+    let thickness0: Vec<f64> = g.walls.iter().map(|w| w.thickness).collect();
+    let thickness_notes = estimate_thickness(g, &points, &rs, cfg, height);
     let before = g.walls.clone();
-    // (shift, inliers, walls on the line) per refitted wall.
-    let mut fits: Vec<Option<(f64, usize, usize)>> = vec![None; n];
+    let restore = |g: &mut WallGraph| {
+        for (w, t) in g.walls.iter_mut().zip(&thickness0) {
+            w.thickness = *t;
+        }
+    };
+    // (shift, inliers, walls on the line, normal) per line that has a fit.
+    let mut line_fit: Vec<Option<(f64, usize, P2)>> = vec![None; lines.len()];
     for (k, members) in lines.iter().enumerate() {
         match fit_line_offset(members, g, &points, &rs, cfg, height, k as u64) {
-            Ok((shift, n0, inliers)) => {
-                for &i in members {
-                    fits[i] = Some((shift, inliers, members.len()));
-                    let w = &mut g.walls[i];
-                    match w.class {
-                        Class::Free => {
-                            w.a += n0 * shift;
-                            w.b += n0 * shift;
-                        }
-                        // n0 is ±the frame axis across the line: exact.
-                        Class::U => w.set_offset(w.offset() + shift * n0.y),
-                        Class::V => w.set_offset(w.offset() + shift * n0.x),
-                    }
-                }
-            }
+            Ok((shift, n0, inliers)) => line_fit[k] = Some((shift, inliers, n0)),
             Err(why) => {
                 for &i in members {
                     report.skip(Pass::Refine, EntityRef::Wall(g.walls[i].id), format!("{why}; left where it is"));
@@ -248,24 +256,56 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
             }
         }
     }
-    if fits.iter().all(Option::is_none) {
-        return;
-    }
-    // Corners where the lines now meet, T-junction ends onto their hosts.
-    place_corners(&mut g.walls, &g.corners);
-    for &(i, e, j) in &g.tees.clone() {
-        if i >= n || j >= n {
-            continue;
-        }
-        let (Some(li), Some(lj)) = (g.walls[i].line(), g.walls[j].line()) else { continue };
-        if let Some(x) = li.intersect(&lj) {
-            let x = exact_on(&g.walls[i], &g.walls[j], x);
-            if e == 0 {
-                g.walls[i].a = x;
-            } else {
-                g.walls[i].b = x;
+    // Move the lines, recompute corners and T's; a line whose move would
+    // throw a corner far (nearly parallel walls meeting) stays, with its
+    // neighbours, and the rest is recomputed.
+    let corner_limit = CORNER_LIMIT * cfg.refine_max_shift;
+    for _ in 0..=lines.len() {
+        g.walls = before.clone();
+        apply_shifts(&mut g.walls, &lines, &line_fit);
+        place_corners(&mut g.walls, &g.corners);
+        for &(i, e, j) in &g.tees.clone() {
+            if i >= n || j >= n {
+                continue;
+            }
+            let (Some(li), Some(lj)) = (g.walls[i].line(), g.walls[j].line()) else { continue };
+            if let Some(x) = li.intersect(&lj) {
+                let x = exact_on(&g.walls[i], &g.walls[j], x);
+                if e == 0 {
+                    g.walls[i].a = x;
+                } else {
+                    g.walls[i].b = x;
+                }
             }
         }
+        let far = (0..n).find(|&i| (g.walls[i].a - before[i].a).norm().max((g.walls[i].b - before[i].b).norm()) > corner_limit);
+        let Some(i) = far else { break };
+        let d = (g.walls[i].a - before[i].a).norm().max((g.walls[i].b - before[i].b).norm());
+        let mut hold = vec![line_of[i]];
+        for c in g.corners.iter().filter(|c| c.iter().any(|&(w, _)| w == i)) {
+            hold.extend(c.iter().filter(|&&(w, _)| w < n).map(|&(w, _)| line_of[w]));
+        }
+        for &(a, _, b) in g.tees.iter().filter(|t| t.0 == i || t.2 == i) {
+            hold.extend([a, b].iter().filter(|&&w| w < n).map(|&w| line_of[w]));
+        }
+        let mut any = false;
+        for k in hold {
+            if line_fit[k].take().is_some() {
+                any = true;
+                for &w in &lines[k] {
+                    report.skip(Pass::Refine, EntityRef::Wall(g.walls[w].id), format!("its refit would throw wall_{}'s corner {d:.2} m; left where it is", g.walls[i].id));
+                }
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    let fits: Vec<Option<(f64, usize, usize)>> = (0..n).map(|i| line_fit[line_of[i]].map(|(s, inl, _)| (s, inl, lines[line_of[i]].len()))).collect();
+    if fits.iter().all(Option::is_none) {
+        g.walls = before;
+        restore(g);
+        return;
     }
     // Undo everything when a wall collapsed, flipped, or the wall rules
     // now fail where they did not.
@@ -290,6 +330,7 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     };
     if let Some(why) = undo {
         g.walls = before;
+        restore(g);
         report.skip(Pass::Refine, EntityRef::Layout, format!("refinement undone: {why}"));
         return;
     }
@@ -305,7 +346,112 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
         };
         report.change(EntityRef::Wall(w.id), Pass::Refine, d, detail);
     }
+    for (i, note) in thickness_notes {
+        if let Some(lw) = layout.walls.iter_mut().find(|lw| lw.id == g.walls[i].id) {
+            lw.thickness = g.walls[i].thickness;
+        }
+        report.change(EntityRef::Wall(g.walls[i].id), Pass::Refine, 0.0, note);
+    }
     write_back(layout, g);
+}
+
+/// Cloud points near wall `w`'s line: `(point, along, across)` with
+/// `across` measured along `n`, within `reach` of the line, inside the
+/// trimmed extent and the height band, thinned to one per cell.
+fn gather(w: &WorkWall, n: P2, reach: f64, points: &Points, top: f64) -> Vec<(u32, f64, f64)> {
+    let dir = (w.b - w.a) / w.len();
+    let trim = END_TRIM.min(w.len() / 4.0);
+    let (t0, t1) = (trim, w.len() - trim);
+    let corners = [w.a + dir * t0 + n * reach, w.a + dir * t0 - n * reach, w.a + dir * t1 + n * reach, w.a + dir * t1 - n * reach];
+    let blo = corners.iter().fold(P2::repeat(f64::INFINITY), |m, p| m.inf(p));
+    let bhi = corners.iter().fold(P2::repeat(f64::NEG_INFINITY), |m, p| m.sup(p));
+    let mut seen: std::collections::HashSet<(i64, i64, i64)> = Default::default();
+    let mut out = Vec::new();
+    for idx in points.near(blo, bhi) {
+        let [u, v, z] = points.pts[idx as usize];
+        if z < FLOOR_CLEARANCE || z > top - TOP_CLEARANCE {
+            continue;
+        }
+        let rel = P2::new(u, v) - w.a;
+        let (along, across) = (rel.dot(&dir), rel.dot(&n));
+        if along < t0 || along > t1 || across.abs() > reach {
+            continue;
+        }
+        let key = ((along / THIN_CELL).floor() as i64, (z / THIN_CELL).floor() as i64, (across / THIN_CELL_ACROSS).floor() as i64);
+        if seen.insert(key) {
+            out.push((idx, along, across));
+        }
+    }
+    out
+}
+
+/// Thickness of walls whose thickness is unknown (0): where rooms lie on
+/// both sides, the distance between the two strongest parallel planes in
+/// the band (each found by RANSAC, [`MIN_THICKNESS`] to [`MAX_THICKNESS`]
+/// apart, the weaker with at least [`SECOND_FACE_SHARE`] of the stronger's
+/// inliers); one-faced walls then take the median of those. Sets the
+/// graph's thicknesses and returns what was done, per wall index.
+fn estimate_thickness(g: &mut WallGraph, points: &Points, rs: &[crate::layout::validate::Room], cfg: &SolveConfig, height: impl Fn(u32) -> f64) -> Vec<(usize, String)> {
+    let mut notes = Vec::new();
+    let unknown: Vec<usize> = (0..g.walls.len()).filter(|&i| g.walls[i].thickness <= THIN_WALL).collect();
+    if unknown.is_empty() {
+        return notes;
+    }
+    let mut measured = Vec::new();
+    let mut one_faced = Vec::new();
+    for &i in &unknown {
+        let w = &g.walls[i];
+        let Some(n) = normal(w) else { continue };
+        // Probe the sides as if the wall had the largest thickness.
+        let probe = WorkWall { thickness: MAX_THICKNESS, ..w.clone() };
+        let sides = room_sides(&probe, n, g, rs);
+        if sides.len() < 2 {
+            one_faced.push(i);
+            continue;
+        }
+        let data: Vec<f64> = gather(w, n, cfg.refine_band + MAX_THICKNESS / 2.0, points, height(w.id)).into_iter().map(|p| p.2).collect();
+        let rc = RansacConfig { threshold: cfg.refine_inlier, max_iterations: RANSAC_ITERATIONS, min_inliers: cfg.refine_min_inliers, seed: cfg.seed ^ (i as u64), ..Default::default() };
+        let Ok(first) = ransac(&OffsetEstimator, &data, &rc) else { continue };
+        let rest: Vec<f64> = data.iter().enumerate().filter(|(k, _)| first.inliers.binary_search(k).is_err()).map(|(_, d)| *d).collect();
+        let Ok(second) = ransac(&OffsetEstimator, &rest, &rc) else { continue };
+        let t = (second.model - first.model).abs();
+        if !(MIN_THICKNESS..=MAX_THICKNESS).contains(&t) || (second.inliers.len() as f64) < SECOND_FACE_SHARE * first.inliers.len() as f64 {
+            continue;
+        }
+        g.walls[i].thickness = t;
+        measured.push(t);
+        notes.push((i, format!("thickness 0 (unknown) measured as {t:.3} m between its two faces")));
+    }
+    if measured.is_empty() {
+        return notes;
+    }
+    let mut m = measured.clone();
+    m.sort_by(f64::total_cmp);
+    let med = m[(m.len() - 1) / 2];
+    for i in one_faced {
+        g.walls[i].thickness = med;
+        notes.push((i, format!("thickness 0 (unknown) taken as {med:.3} m, the median of {} wall(s) seen from both sides", measured.len())));
+    }
+    notes
+}
+
+/// Moves every wall of each fitted line by its shift across the line.
+fn apply_shifts(walls: &mut [WorkWall], lines: &[Vec<usize>], fits: &[Option<(f64, usize, P2)>]) {
+    for (members, fit) in lines.iter().zip(fits) {
+        let Some((shift, _, n0)) = *fit else { continue };
+        for &i in members {
+            let w = &mut walls[i];
+            match w.class {
+                Class::Free => {
+                    w.a += n0 * shift;
+                    w.b += n0 * shift;
+                }
+                // n0 is ±the frame axis across the line: exact.
+                Class::U => w.set_offset(w.offset() + shift * n0.y),
+                Class::V => w.set_offset(w.offset() + shift * n0.x),
+            }
+        }
+    }
 }
 
 /// Fits the offset shift of one line (walls `members` of `g`, sharing it).
@@ -393,14 +539,30 @@ fn fit_line_offset(
     };
     let fit = ransac(&OffsetEstimator, &data, &rc)
         .map_err(|e| format!("no plane in the cloud points of its band ({e})"))?;
-    let shift = fit.model;
+    // Re-centre the inlier window on its mean until it settles (a few
+    // mean-shift steps): RANSAC's window starts where one sample fell, and
+    // on a thick, symmetric spread of points (stereo) its mean is pulled
+    // toward that start.
+    let (mut shift, mut inliers) = (fit.model, fit.inliers);
+    for _ in 0..MEAN_SHIFT_STEPS {
+        let sel: Vec<usize> = (0..data.len()).filter(|&j| (data[j] - shift).abs() <= cfg.refine_inlier).collect();
+        if sel.len() < cfg.refine_min_inliers.max(1) {
+            break;
+        }
+        let m = sel.iter().map(|&j| data[j]).sum::<f64>() / sel.len() as f64;
+        inliers = sel;
+        let done = (m - shift).abs() < 1e-5;
+        shift = m;
+        if done {
+            break;
+        }
+    }
     if shift.abs() > cfg.refine_max_shift {
         return Err(format!("the fitted plane is {:.3} m away (more than {} m)", shift.abs(), cfg.refine_max_shift));
     }
     // The inliers, moved onto the centre plane, must form a vertical plane
     // parallel to the wall.
-    let centred: Vec<Point3<f64>> = fit
-        .inliers
+    let centred: Vec<Point3<f64>> = inliers
         .iter()
         .filter_map(|&j| votes.get(j))
         .map(|v| {
@@ -416,7 +578,7 @@ fn fit_line_offset(
             <= MAX_PLANE_ANGLE_DEG.to_radians()
     });
     if !plane_ok {
-        return Err(format!("its {} inliers do not form a vertical plane parallel to it", fit.inliers.len()));
+        return Err(format!("its {} inliers do not form a vertical plane parallel to it", inliers.len()));
     }
     // Coverage along the line.
     let mut total_bins = 0usize;
@@ -426,7 +588,7 @@ fn fit_line_offset(
         let dir = (w.b - w.a) / w.len();
         let bins = (((t1 - t0) / COVERAGE_BIN).ceil() as usize).max(1);
         let mut hit = vec![false; bins];
-        for v in fit.inliers.iter().filter_map(|&j| votes.get(j)).filter(|v| v.wall == i) {
+        for v in inliers.iter().filter_map(|&j| votes.get(j)).filter(|v| v.wall == i) {
             let [u, vv, _] = points.pts[v.point as usize];
             let along = (P2::new(u, vv) - w.a).dot(&dir);
             let b = (((along - t0) / COVERAGE_BIN).floor().max(0.0) as usize).min(bins - 1);
@@ -439,7 +601,7 @@ fn fit_line_offset(
     if coverage < MIN_COVERAGE {
         return Err(format!("its inliers cover {:.0} % of its length ({:.0} % needed)", coverage * 100.0, MIN_COVERAGE * 100.0));
     }
-    Ok((shift, n0, fit.inliers.len()))
+    Ok((shift, n0, inliers.len()))
 }
 
 #[cfg(test)]
@@ -626,6 +788,47 @@ mod tests {
         let x5 = s.layout.walls[5].a[0];
         assert!((x5 - 3.0).abs() < 0.01, "interior wall at x = {x5}");
         assert!(s.report.changes.iter().any(|c| c.entity == EntityRef::Wall(1) && c.pass == Pass::Refine));
+    }
+
+    #[test]
+    fn unknown_thickness_is_measured_from_two_faces_and_lent_to_outer_walls() {
+        // Two rooms (x 0-3 and 3-6, y 0-4), walls 10 cm thick; the layout
+        // says thickness 0 (unknown) and has the interior wall 6 cm off.
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let mut pts = Vec::new();
+        let h = T / 2.0;
+        for (a, b) in [
+            ([0.0, h], [6.0, h]),
+            ([6.0 - h, 0.0], [6.0 - h, 4.0]),
+            ([6.0, 4.0 - h], [0.0, 4.0 - h]),
+            ([h, 4.0], [h, 0.0]),
+            ([3.0 - h, 0.0], [3.0 - h, 4.0]),
+            ([3.0 + h, 0.0], [3.0 + h, 4.0]),
+        ] {
+            face(&mut rng, &mut pts, a, b, (0.0, H), 300.0, 0.015);
+        }
+        let cloud = PointCloud::from_points(pts);
+        let mut l = Layout::new();
+        let thin = |id, a: [f64; 2], b: [f64; 2]| Wall { thickness: 0.0, ..wall(id, a, b) };
+        l.walls = vec![
+            thin(0, [0.0, 0.0], [3.06, 0.0]),
+            thin(1, [3.06, 0.0], [6.0, 0.0]),
+            thin(2, [6.0, 0.0], [6.0, 4.0]),
+            thin(3, [6.0, 4.0], [3.06, 4.0]),
+            thin(4, [3.06, 4.0], [0.0, 4.0]),
+            thin(5, [0.0, 4.0], [0.0, 0.0]),
+            thin(6, [3.06, 0.0], [3.06, 4.0]),
+        ];
+        let s = solve(&l, Some(&cloud), &SolveConfig::default()).unwrap();
+        assert!(s.report.valid, "{:?}", s.report.remaining);
+        let w6 = s.layout.wall(6).unwrap();
+        assert!((w6.a[0] - 3.0).abs() < 0.01, "interior wall at x = {}", w6.a[0]);
+        assert!((w6.thickness - T).abs() < 0.01, "measured thickness {}", w6.thickness);
+        // Outer walls got the measured thickness, so their centre lines
+        // sit half of it behind the faces, where they truly are.
+        assert!(y_of(&s.layout, 0).abs() < 0.01, "bottom wall at y = {}", y_of(&s.layout, 0));
+        assert!((s.layout.wall(2).unwrap().a[0] - 6.0).abs() < 0.01);
+        assert!(s.report.changes.iter().any(|c| c.entity == EntityRef::Wall(6) && c.detail.contains("measured")));
     }
 
     #[test]

@@ -9,16 +9,22 @@
 
 use super::{Pass, SolveConfig, SolveReport};
 use crate::geom::line::{angle_diff_mod, angle_of, fit_line, signed_angle_diff_mod, Line2, Segment2, P2};
-use crate::layout::validate::{dominant_frame, median, rooms, wall_is_finite};
+use crate::layout::validate::{median, rooms, wall_is_finite};
 use crate::layout::{EntityRef, Layout, Wall};
 use std::f64::consts::FRAC_PI_2;
 
 /// Height given to walls whose height is missing or not positive when no
 /// other wall has one either: 2.7 m, a common residential ceiling.
 pub const DEFAULT_WALL_HEIGHT: f64 = 2.7;
-/// Two free (non-Manhattan) walls within this angle are parallel for
-/// duplicate merging: 3°.
-const FREE_PARALLEL: f64 = 3.0 * std::f64::consts::PI / 180.0;
+/// Two free (non-Manhattan) walls within this angle may be duplicates:
+/// 10° (a 1 m wall decoded twice with 5 cm endpoint noise differs by up to
+/// 6°); each end must also lie within `merge_distance` of the other's line,
+/// which keeps long walls at that angle apart.
+const FREE_PARALLEL: f64 = 10.0 * std::f64::consts::PI / 180.0;
+/// A wall shorter than this (m) with one loose end, hanging off a corner
+/// that still has two walls without it, is removed: half a metre, about
+/// twice the endpoint noise of a decoder.
+const STUB_LENGTH: f64 = 0.5;
 /// Re-weighting rounds of the frame estimate.
 const FRAME_ITERS: usize = 5;
 /// Passes of merge / join / prune before giving up on convergence.
@@ -236,8 +242,14 @@ pub fn sanitize(layout: &mut Layout, report: &mut SolveReport) {
     }
 }
 
-/// Dominant-frame pass: the frame of the walls' directions (weighted by
-/// length); the coordinate axes when within `axis_prior_deg` of them.
+/// Dominant-frame pass: the frame that snaps the most wall length. The
+/// window of `snap_angle_deg` is placed where it covers the largest total
+/// length (an optimal placement has an edge or its centre on some wall's
+/// direction, so those are the candidates); the frame is then the
+/// length-weighted mean of the covered directions, kept where the window
+/// still covers them all. The coordinate axes are used when within
+/// `axis_prior_deg` of them. Snapping the most length also
+/// makes the snapped walls the dominant direction `validate()` finds.
 pub fn estimate_frame(layout: &Layout, cfg: &SolveConfig) -> Option<f64> {
     let dirs: Vec<(f64, f64)> = layout
         .walls
@@ -245,25 +257,45 @@ pub fn estimate_frame(layout: &Layout, cfg: &SolveConfig) -> Option<f64> {
         .filter(|w| w.length_xy() > 1e-9)
         .map(|w| (angle_of(&P2::new(w.b[0] - w.a[0], w.b[1] - w.a[1])), w.length_xy()))
         .collect();
+    if dirs.is_empty() {
+        return None;
+    }
     let window = cfg.snap_angle_deg.to_radians();
-    // Robust start (the validator's weighted median), then a few rounds of
-    // the length-weighted mean of the directions within the window: the
-    // mean averages the noise of many walls down, the window keeps
-    // non-Manhattan walls out.
-    let mut f = dominant_frame(&dirs, window)?;
-    for _ in 0..FRAME_ITERS {
-        let (mut sum, mut wsum) = (0.0, 0.0);
-        for (a, w) in &dirs {
-            let d = signed_angle_diff_mod(*a, f, FRAC_PI_2);
-            if d.abs() <= window {
-                sum += w * d;
-                wsum += w;
+    // A hair inside the window, so that a direction on the edge of the
+    // placement counts.
+    let cover = |f: f64| -> f64 {
+        dirs.iter().filter(|(a, _)| angle_diff_mod(*a, f, FRAC_PI_2) <= window * (1.0 - 1e-9)).map(|(_, w)| w).sum()
+    };
+    let mut best: Option<(f64, f64)> = None;
+    for (a, _) in &dirs {
+        for c in [*a, a - window * (1.0 - 1e-6), a + window * (1.0 - 1e-6)] {
+            let c = c.rem_euclid(FRAC_PI_2);
+            let score = cover(c);
+            if best.is_none_or(|(s, _)| score > s * (1.0 + 1e-12) + 1e-12) {
+                best = Some((score, c));
             }
         }
+    }
+    let (_, mut f) = best?;
+    for _ in 0..FRAME_ITERS {
+        let covered: Vec<(f64, f64)> = dirs
+            .iter()
+            .map(|(a, w)| (signed_angle_diff_mod(*a, f, FRAC_PI_2), *w))
+            .filter(|(d, _)| d.abs() <= window * (1.0 - 1e-9))
+            .collect();
+        let wsum: f64 = covered.iter().map(|c| c.1).sum();
         if wsum <= 0.0 {
             break;
         }
-        f = (f + sum / wsum).rem_euclid(FRAC_PI_2);
+        let mean = covered.iter().map(|(d, w)| d * w).sum::<f64>() / wsum;
+        let lo = covered.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+        let hi = covered.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+        // Every covered direction stays within the window of the frame.
+        let step = mean.clamp(hi - window * (1.0 - 1e-6), lo + window * (1.0 - 1e-6));
+        if step == 0.0 {
+            break;
+        }
+        f = (f + step).rem_euclid(FRAC_PI_2);
     }
     Some(if angle_diff_mod(f, 0.0, FRAC_PI_2) <= cfg.axis_prior_deg.to_radians() { 0.0 } else { f })
 }
@@ -387,8 +419,8 @@ pub fn merge_duplicates(walls: &mut Vec<WorkWall>, cfg: &SolveConfig, report: &m
                     (Class::Free, Class::Free) => {
                         let (Some(li), Some(lj)) = (wi.line(), wj.line()) else { continue };
                         if li.angle_to(&lj) > FREE_PARALLEL
-                            || li.distance(&((wj.a + wj.b) / 2.0)) > cfg.merge_distance
-                            || lj.distance(&((wi.a + wi.b) / 2.0)) > cfg.merge_distance
+                            || [wj.a, wj.b].iter().any(|p| li.distance(p) > cfg.merge_distance)
+                            || [wi.a, wi.b].iter().any(|p| lj.distance(p) > cfg.merge_distance)
                         {
                             continue;
                         }
@@ -481,6 +513,14 @@ pub fn join_corners(walls: &mut [WorkWall], cfg: &SolveConfig) -> Vec<Vec<(usize
             })
         });
         if !compatible {
+            continue;
+        }
+        // Chains of nearby ends must not swallow a short wall: every end in
+        // the merged corner must be able to reach its centre without its
+        // wall flipping or shrinking below the minimum length.
+        let all: Vec<usize> = members[rx].iter().chain(&members[ry]).copied().collect();
+        let centre = all.iter().map(|&k| walls[ends[k].0].end(ends[k].1)).fold(P2::zeros(), |s, p| s + p) / all.len() as f64;
+        if all.len() > 2 && !all.iter().all(|&k| end_move_ok(&walls[ends[k].0], ends[k].1, centre, cfg.tolerances.min_wall_length)) {
             continue;
         }
         dsu.union(rx, ry);
@@ -678,6 +718,8 @@ pub fn close_loops(
         let out = p - walls[i].end(1 - e);
         let Some(ray) = Line2::new(p, out) else { continue };
         let mut best: Option<(f64, usize, P2)> = None;
+        // A dangling stub past a wall it crosses is cut back to it instead.
+        let mut back: Option<(f64, usize, P2)> = None;
         for (j, h) in walls.iter().enumerate() {
             if j == i {
                 continue;
@@ -688,13 +730,34 @@ pub fn close_loops(
             let t = ray.project(&x);
             let s = h.segment().project_param(&x);
             let margin = cfg.tolerances.join / h.len().max(1e-9);
-            if t > 0.0 && t <= cfg.close_radius && s > -margin && s < 1.0 + margin && best.is_none_or(|b| t < b.0) {
+            if s <= -margin || s >= 1.0 + margin {
+                continue;
+            }
+            if t > 0.0 && t <= cfg.close_radius && best.is_none_or(|b| t < b.0) {
                 best = Some((t, j, x));
             }
+            if t <= 0.0
+                && -t <= cfg.close_radius
+                && end_move_ok(&walls[i], e, x, cfg.tolerances.min_wall_length)
+                && back.is_none_or(|b| -t < b.0)
+            {
+                back = Some((-t, j, x));
+            }
         }
-        if let Some((t, j, x)) = best {
+        let cut = best.is_none() && back.is_some();
+        if let Some((t, j, x)) = best.or(back) {
             walls[i].set_end(e, x);
-            report.change(EntityRef::Wall(walls[i].id), Pass::CloseLoop, t, format!("extended onto wall_{}", walls[j].id));
+            let what = if cut { "cut back to" } else { "extended onto" };
+            report.change(EntityRef::Wall(walls[i].id), Pass::CloseLoop, t, format!("{what} wall_{}", walls[j].id));
+            // Meeting the host's end that already ends on this wall (a T):
+            // the two ends make a corner.
+            let tee_end = (0..2).find(|&f| tees.contains(&(j, f, i)) && (walls[j].end(f) - x).norm() <= cfg.tolerances.join);
+            if let Some(f) = tee_end {
+                tees.retain(|tt| *tt != (j, f, i));
+                walls[j].set_end(f, x);
+                add_corner(corners, vec![(i, e), (j, f)]);
+                continue;
+            }
             // Landing next to the host's own loose end: that end comes too,
             // making a corner rather than a T with a stub.
             let loose = singleton_ends(walls, corners, tees);
@@ -707,7 +770,7 @@ pub fn close_loops(
                 Some(f) => {
                     let d = (walls[j].end(f) - x).norm();
                     walls[j].set_end(f, x);
-                    corners.push(vec![(i, e), (j, f)]);
+                    add_corner(corners, vec![(i, e), (j, f)]);
                     report.change(EntityRef::Wall(walls[j].id), Pass::CloseLoop, d, format!("end joined to wall_{}", walls[i].id));
                 }
                 None => tees.push((i, e, j)),
@@ -745,7 +808,7 @@ pub fn close_loops(
                     {
                         walls[i].set_end(e, xp);
                         walls[j].set_end(f, xp);
-                        corners.push(vec![(i, e), (j, f)]);
+                        add_corner(corners, vec![(i, e), (j, f)]);
                         used[x] = true;
                         used[y] = true;
                         report.change(EntityRef::Wall(walls[i].id), Pass::CloseLoop, (xp - p).norm(), format!("joined to wall_{}", walls[j].id));
@@ -787,11 +850,63 @@ pub fn close_loops(
         let thickness = walls[i].thickness.max(walls[j].thickness);
         let k = walls.len();
         walls.push(WorkWall { id: next_id, a: p2, b: q2, class, height, thickness });
-        corners.push(vec![(i, e), (k, 0)]);
-        corners.push(vec![(j, f), (k, 1)]);
+        add_corner(corners, vec![(i, e), (k, 0)]);
+        add_corner(corners, vec![(j, f), (k, 1)]);
         used[x] = true;
         used[y] = true;
         report.change(EntityRef::Wall(next_id), Pass::CloseLoop, 0.0, format!("added to close the {d:.3} m gap between wall_{} and wall_{}", walls[i].id, walls[j].id));
+        next_id = next_id.saturating_add(1);
+    }
+    // 3. An end whose line meets another wall's line just beyond that
+    // wall's end (collinear walls decoded too far apart to share a
+    // corner): the other wall's line is continued by a new wall up to the
+    // meeting point.
+    for (i, e) in singleton_ends(walls, corners, tees) {
+        let p = walls[i].end(e);
+        let Some(ray) = Line2::new(p, p - walls[i].end(1 - e)) else { continue };
+        let mut best: Option<(f64, usize, usize, P2)> = None;
+        for (j, h) in walls.iter().enumerate() {
+            if j == i {
+                continue;
+            }
+            let Some(lh) = h.line() else { continue };
+            if ray.angle_to(&lh) < 0.2 {
+                continue;
+            }
+            let Some(x) = ray.intersect(&lh) else { continue };
+            let x = exact_on(&walls[i], h, x);
+            let t = ray.project(&x);
+            let s = h.segment().project_param(&x);
+            let f = if s < 0.0 { 0 } else { 1 };
+            let gap = (x - h.end(f)).norm();
+            // The end may also have overshot the other line a little.
+            if (0.0..1.0).contains(&s)
+                || t < -cfg.join_radius
+                || t > cfg.close_radius
+                || gap > cfg.close_radius
+                || gap < cfg.tolerances.min_wall_length
+                || !end_move_ok(&walls[i], e, x, cfg.tolerances.min_wall_length)
+            {
+                continue;
+            }
+            if best.is_none_or(|b| t.abs() + gap < b.0) {
+                best = Some((t.abs() + gap, j, f, x));
+            }
+        }
+        let Some((_, j, f, x)) = best else { continue };
+        let q = walls[j].end(f);
+        let (class, height, thickness) = (walls[j].class, walls[j].height, walls[j].thickness);
+        let moved = (x - p).norm();
+        walls[i].set_end(e, x);
+        let k = walls.len();
+        walls.push(WorkWall { id: next_id, a: q, b: x, class, height, thickness });
+        add_corner(corners, vec![(i, e), (k, 1)]);
+        match corners.iter_mut().find(|c| c.contains(&(j, f))) {
+            Some(c) => c.push((k, 0)),
+            None => add_corner(corners, vec![(j, f), (k, 0)]),
+        }
+        report.change(EntityRef::Wall(walls[i].id), Pass::CloseLoop, moved, format!("extended to meet wall_{next_id}"));
+        report.change(EntityRef::Wall(next_id), Pass::CloseLoop, 0.0, format!("added: continues wall_{} by {:.3} m to meet wall_{}", walls[j].id, (x - q).norm(), walls[i].id));
         next_id = next_id.saturating_add(1);
     }
 }
@@ -842,15 +957,32 @@ pub fn solve_walls(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveRep
         if !cfg.tolerances.allow_open {
             close_loops(&mut walls, &mut corners, &mut tees, cfg, report);
         }
-        let again = walls.iter().any(|w| w.class == Class::Free && snap_class(w, cfg).is_some());
-        let short: Vec<usize> = (0..walls.len()).filter(|&i| walls[i].len() < cfg.tolerances.min_wall_length).collect();
+        // Two walls joined into the same two corners are one wall decoded
+        // twice: another round merges them.
+        let again = walls.iter().any(|w| w.class == Class::Free && snap_class(w, cfg).is_some())
+            || coincident(&walls, cfg.tolerances.join);
+        let mut short: Vec<(usize, String)> = (0..walls.len())
+            .filter(|&i| walls[i].len() < cfg.tolerances.min_wall_length)
+            .map(|i| (i, format!("removed: {:.3} m long after joining (minimum {} m)", walls[i].len(), cfg.tolerances.min_wall_length)))
+            .collect();
+        // A short stub hanging off a corner that holds without it, with
+        // nothing to close its other end against, is a decoding artefact.
+        if !cfg.tolerances.allow_open {
+            for (i, e) in singleton_ends(&walls, &corners, &tees) {
+                let held = corners.iter().any(|c| c.len() >= 3 && c.contains(&(i, 1 - e))) || tees.iter().any(|t| t.0 == i && t.1 == 1 - e);
+                if walls[i].len() < STUB_LENGTH && held && !short.iter().any(|s| s.0 == i) {
+                    short.push((i, format!("removed: {:.3} m stub with a loose end", walls[i].len())));
+                }
+            }
+            short.sort_by_key(|s| s.0);
+        }
         // The last round keeps its corners consistent with the walls.
         if (short.is_empty() && !again) || round + 1 == WALL_ROUNDS {
             break;
         }
-        for &i in short.iter().rev() {
-            report.change(EntityRef::Wall(walls[i].id), Pass::Prune, 0.0, format!("removed: {:.3} m long after joining (minimum {} m)", walls[i].len(), cfg.tolerances.min_wall_length));
-            walls.remove(i);
+        for (i, why) in short.iter().rev() {
+            report.change(EntityRef::Wall(walls[*i].id), Pass::Prune, 0.0, why.clone());
+            walls.remove(*i);
         }
     }
     if !cfg.tolerances.allow_open {
@@ -862,6 +994,23 @@ pub fn solve_walls(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveRep
     write_back(layout, &graph);
     heights(layout, cfg, report);
     graph
+}
+
+/// Adds a corner, dropping the one-end entries of the ends it joins.
+fn add_corner(corners: &mut Vec<Vec<(usize, usize)>>, c: Vec<(usize, usize)>) {
+    corners.retain(|old| !(old.len() == 1 && c.contains(&old[0])));
+    corners.push(c);
+}
+
+/// Whether two walls have the same two endpoints (within `tol`).
+fn coincident(walls: &[WorkWall], tol: f64) -> bool {
+    let close = |p: P2, q: P2| (p - q).norm() <= tol;
+    (0..walls.len()).any(|i| {
+        (i + 1..walls.len()).any(|j| {
+            let (a, b) = (&walls[i], &walls[j]);
+            (close(a.a, b.a) && close(a.b, b.b)) || (close(a.a, b.b) && close(a.b, b.a))
+        })
+    })
 }
 
 /// Writes the solved walls into the layout (world coordinates, z = 0),
