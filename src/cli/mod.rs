@@ -114,6 +114,9 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// Parses arguments, runs the command, maps the result to an exit code.
 pub fn main() -> ExitCode {
+    // Before any thread starts and before OpenCV's first EXR access.
+    #[cfg(feature = "video")]
+    crate::recon::source::enable_openexr();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -31,9 +31,10 @@ pub enum IntrinsicsSource {
     Capture { format: String },
     /// `--fov DEG` (horizontal field of view).
     Fov { horizontal_deg: f64 },
-    /// Unknown: a nominal phone field of view was assumed, then the focal
-    /// length was estimated from the video.
-    Estimated { method: String, initial_fx: f64, estimated_fx: f64 },
+    /// Unknown: the focal length was estimated from the video (square
+    /// pixels, principal point at the centre); `spread` is the relative
+    /// spread of the per-frame estimates, `frames` how many gave one.
+    Estimated { method: String, estimated_fx: f64, horizontal_deg: f64, spread: f64, frames: usize },
     /// Unknown and not estimated: the nominal field of view was assumed.
     Assumed { horizontal_deg: f64 },
 }

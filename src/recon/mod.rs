@@ -18,6 +18,7 @@ pub mod calib;
 pub mod calibrate;
 pub mod dense;
 pub mod features;
+pub mod focal;
 pub mod fusion;
 pub mod geometry;
 pub mod pipeline;
@@ -26,6 +27,7 @@ pub mod select;
 pub mod source;
 pub mod testscene;
 pub mod track;
+pub mod vertical;
 
 pub use calib::{Intrinsics, IntrinsicsSource};
 pub use pipeline::{reconstruct, Progress, ReconConfig, Reconstruction};

@@ -7,12 +7,14 @@ use super::align::{align, AlignConfig, Sim3};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, OrbConfig};
+use super::focal::{estimate_from_capture, FocalConfig, FocalEstimate};
 use super::fusion::{Fusion, FusionConfig};
 use super::geometry::Pinhole;
 use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
 use super::track::{Map, TrackConfig, TrackState, Tracker};
+use super::vertical::{vertical_direction, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
 use crate::trajectory::{StampedPose, Trajectory};
@@ -52,6 +54,10 @@ pub struct ReconConfig {
     pub select: SelectConfig,
     pub track: TrackConfig,
     pub dense: DenseConfig,
+    /// Estimate the focal length from vanishing points when the intrinsics
+    /// are unknown (else the assumed field of view is used).
+    pub estimate_focal: bool,
+    pub focal: FocalConfig,
     /// Fusion voxel size for metric input (metres).
     pub voxel_m: f64,
     /// Seed for the randomised steps (plane RANSAC).
@@ -74,6 +80,8 @@ impl Default for ReconConfig {
             select: SelectConfig::default(),
             track: TrackConfig::default(),
             dense: DenseConfig::default(),
+            estimate_focal: true,
+            focal: FocalConfig::default(),
             voxel_m: 0.02,
             seed: 0,
         }
@@ -195,7 +203,21 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     let size = first.image.size().map_err(cv("image size"))?;
     let (w, h) = (size.width as u32, size.height as u32);
-    let (k_full, k_src) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    let (mut k_full, mut k_src) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    let mut focal_estimate: Option<FocalEstimate> = None;
+    if config.estimate_focal && matches!(k_src, IntrinsicsSource::Assumed { .. }) {
+        progress(Progress { stage: "focal length", done: 0, total: None });
+        let tf = Instant::now();
+        let e = estimate_from_capture(input, config.fps, &config.focal)?;
+        timings.focal_s = tf.elapsed().as_secs_f64();
+        if e.reliable {
+            k_full = Intrinsics { fx: e.f, fy: e.f, ..k_full };
+            k_src = IntrinsicsSource::Estimated { method: e.method.clone(), estimated_fx: e.f, horizontal_deg: e.hfov_deg, spread: e.spread, frames: e.frames_with_estimate };
+        } else {
+            warnings.push(format!("focal length estimation unreliable ({}); assumed a {DEFAULT_HFOV_DEG}° horizontal field of view", e.reason));
+        }
+        focal_estimate = Some(e);
+    }
     let scale_down = (config.max_width as f64 / w as f64).min(1.0);
     let (tw, th) = (((w as f64) * scale_down).round() as u32, ((h as f64) * scale_down).round() as u32);
     let k_track = k_full.scaled_to(tw, th);
@@ -218,58 +240,56 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         track_cfg.local_ba = false;
     }
     let mut tracker = Tracker::new(track_cfg, pin, tw, th, has_depth);
-    let mut selector = Selector::new(config.select.clone())?;
-    let mut extractor = Extractor::new(&config.orb)?;
+    // Reading runs on its own thread (decode, downscale, selection, ORB)
+    // and hands kept frames to tracking on this one through a short queue:
+    // the two overlap on a multi-core machine.
+    let selector = Selector::new(config.select.clone())?;
+    let extractor = if use_given { None } else { Some(Extractor::new(&config.orb)?) };
     // Given poses: frames kept by the selector, with their depth.
     let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
-    let mut frames_read = 0usize;
-    let mut first_kept = true;
-    let mut next: Option<Frame> = Some(first);
-    while let Some(frame) = next.take() {
-        frames_read += 1;
-        let ts = Instant::now();
-        let image = resize(&frame.image, tsize, imgproc::INTER_AREA)?;
-        let gray = to_gray(&image)?;
-        let decision = selector.decide(&gray, first_kept)?;
-        timings.select_s += ts.elapsed().as_secs_f64();
-        if decision == Decision::Keep {
-            first_kept = false;
-            let depth = match &frame.depth {
-                Some(d) => Some(resize(d, tsize, imgproc::INTER_NEAREST)?),
-                None => None,
-            };
-            if use_given {
-                let pose = match &external {
-                    Some(t) => pose_at(t, frame.t),
-                    None => frame.pose,
-                };
-                if let Some(p) = pose {
-                    given.push((frame.t, p, image, depth));
+    let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Kept>(READ_AHEAD_FRAMES);
+    let (read_result, track_result) = std::thread::scope(|scope| {
+        let handle = scope.spawn(move || reader.run(first, tx));
+        let track_result = (|| -> Result<(), ReconError> {
+            for kept in rx.iter() {
+                if use_given {
+                    let pose = match &external {
+                        Some(t) => pose_at(t, kept.t),
+                        None => kept.pose,
+                    };
+                    if let Some(p) = pose {
+                        given.push((kept.t, p, kept.image, kept.depth));
+                    }
+                } else if let Some(feats) = kept.feats {
+                    let tt = Instant::now();
+                    let state = tracker.track(kept.index, kept.t, &kept.image, kept.depth.as_ref(), feats)?;
+                    timings.tracking_s += tt.elapsed().as_secs_f64();
+                    let _ = state == TrackState::Lost;
                 }
-            } else {
-                let tf = Instant::now();
-                let feats = extractor.extract(&gray, &k_track)?;
-                timings.features_s += tf.elapsed().as_secs_f64();
-                let tt = Instant::now();
-                let state = tracker.track(frame.index, frame.t, &image, depth.as_ref(), feats)?;
-                timings.tracking_s += tt.elapsed().as_secs_f64();
-                let _ = state == TrackState::Lost;
+                progress(Progress { stage: "reading", done: kept.frames_read, total });
             }
-        }
-        progress(Progress { stage: "reading", done: frames_read, total });
-        if config.max_frames > 0 && frames_read >= config.max_frames {
-            break;
-        }
-        let t0 = Instant::now();
-        next = src.next_frame()?;
-        timings.decode_s += t0.elapsed().as_secs_f64();
-    }
+            Ok(())
+        })();
+        // On a tracking error the queue is dropped here, which stops the reader.
+        drop(rx);
+        (handle.join(), track_result)
+    });
+    let read = match read_result {
+        Ok(r) => r?,
+        Err(_) => return Err(ReconError::Config("the frame reader thread panicked".into())),
+    };
+    track_result?;
+    let ReadOutcome { frames_read, selector, src_warnings, decode_s, select_s, features_s } = read;
+    timings.decode_s += decode_s;
+    timings.select_s += select_s;
+    timings.features_s += features_s;
+    warnings.extend(src_warnings);
     if !use_given {
         let tt = Instant::now();
         tracker.finish()?;
         timings.tracking_s += tt.elapsed().as_secs_f64();
     }
-    warnings.extend(src.take_warnings());
     let sel = selector.stats.clone();
     if sel.black > 0 {
         warnings.push(format!("{} black frames skipped", sel.black));
@@ -380,7 +400,21 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             return Err(ReconError::Config(format!("--scale {s}: must be a positive number")));
         }
     }
-    let (sim, arep) = align(&pts, &centres, &ups, &acfg, config.seed);
+    // Vertical vanishing direction from line segments in the views.
+    let vertical = if acfg.gravity_known {
+        None
+    } else {
+        let prior = ups.iter().fold(Vector3::zeros(), |a, u| a + u);
+        let vv: Vec<(Isometry3<f64>, &Mat)> = views.iter().map(|(p, img, _)| (*p, img)).collect();
+        match vertical_direction(&vv, &pin, &prior, &VerticalConfig { seed: config.seed, ..Default::default() }) {
+            Ok(v) => v,
+            Err(e) => {
+                warnings.push(format!("vertical vanishing direction failed: {e}"));
+                None
+            }
+        }
+    };
+    let (sim, arep) = align(&pts, &centres, &ups, vertical.as_ref(), &acfg, config.seed);
     timings.align_s = ta.elapsed().as_secs_f64();
     let cloud = transform_cloud(&cloud_map, &sim);
     let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: transform_pose(&cfw.inverse(), &sim) }).collect() };
@@ -401,6 +435,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         maps: tracker.maps.len(),
         trajectory_poses: trajectory.poses.len(),
         intrinsics_source: k_src,
+        focal_estimate,
         intrinsics: k_full,
         tracking_width: tw,
         tracking_height: th,
@@ -413,6 +448,88 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         timings,
     };
     Ok(Reconstruction { cloud, trajectory, report })
+}
+
+/// Kept frames decoded ahead of tracking (each holds a tracking-size
+/// colour image, grey features and depth: a few MB).
+const READ_AHEAD_FRAMES: usize = 8;
+
+/// A frame the selector kept, ready for tracking.
+struct Kept {
+    index: usize,
+    t: f64,
+    /// Colour at tracking size.
+    image: Mat,
+    depth: Option<Mat>,
+    pose: Option<Isometry3<f64>>,
+    /// ORB features (when poses are estimated).
+    feats: Option<super::features::Features>,
+    /// Frames read so far (progress).
+    frames_read: usize,
+}
+
+/// The reading side of the pipeline: decode, downscale, select, extract.
+struct Reader {
+    src: Box<dyn source::FrameSource>,
+    selector: Selector,
+    extractor: Option<Extractor>,
+    tsize: Size,
+    k_track: Intrinsics,
+    max_frames: usize,
+}
+
+/// What the reader leaves when the capture ends.
+struct ReadOutcome {
+    frames_read: usize,
+    selector: Selector,
+    src_warnings: Vec<String>,
+    decode_s: f64,
+    select_s: f64,
+    features_s: f64,
+}
+
+impl Reader {
+    /// Reads the capture from `first` on, sending kept frames to `tx`;
+    /// stops early when the receiver is gone.
+    fn run(mut self, first: Frame, tx: std::sync::mpsc::SyncSender<Kept>) -> Result<ReadOutcome, ReconError> {
+        let (mut decode_s, mut select_s, mut features_s) = (0.0, 0.0, 0.0);
+        let mut frames_read = 0usize;
+        let mut first_kept = true;
+        let mut next: Option<Frame> = Some(first);
+        while let Some(frame) = next.take() {
+            frames_read += 1;
+            let ts = Instant::now();
+            let image = resize(&frame.image, self.tsize, imgproc::INTER_AREA)?;
+            let gray = to_gray(&image)?;
+            let decision = self.selector.decide(&gray, first_kept)?;
+            select_s += ts.elapsed().as_secs_f64();
+            if decision == Decision::Keep {
+                first_kept = false;
+                let depth = match &frame.depth {
+                    Some(d) => Some(resize(d, self.tsize, imgproc::INTER_NEAREST)?),
+                    None => None,
+                };
+                let tf = Instant::now();
+                let feats = match &mut self.extractor {
+                    Some(x) => Some(x.extract(&gray, &self.k_track)?),
+                    None => None,
+                };
+                features_s += tf.elapsed().as_secs_f64();
+                let kept = Kept { index: frame.index, t: frame.t, image, depth, pose: frame.pose, feats, frames_read };
+                if tx.send(kept).is_err() {
+                    break;
+                }
+            }
+            if self.max_frames > 0 && frames_read >= self.max_frames {
+                break;
+            }
+            let t0 = Instant::now();
+            next = self.src.next_frame()?;
+            decode_s += t0.elapsed().as_secs_f64();
+        }
+        let src_warnings = self.src.take_warnings();
+        Ok(ReadOutcome { frames_read, selector: self.selector, src_warnings, decode_s, select_s, features_s })
+    }
 }
 
 /// Neighbours for the statistical outlier filter and its spread factor.

@@ -50,8 +50,9 @@ impl SourceKind {
     }
 }
 
-/// A stream of frames from one capture.
-pub trait FrameSource {
+/// A stream of frames from one capture (read on the pipeline's reader
+/// thread, hence `Send`).
+pub trait FrameSource: Send {
     /// What kind of capture this is.
     fn kind(&self) -> SourceKind;
     /// Intrinsics the capture itself carries, for its colour images.
@@ -93,6 +94,25 @@ pub fn arkit_pose_to_ours(world_from_arkit: &Isometry3<f64>) -> Isometry3<f64> {
     let rot = w * world_from_arkit.rotation.to_rotation_matrix() * cv_to_arkit_camera();
     let t = w * world_from_arkit.translation.vector;
     Isometry3::from_parts(Translation3::from(t), UnitQuaternion::from_rotation_matrix(&rot))
+}
+
+/// Environment variable OpenCV (4.x) reads once, at its first EXR access,
+/// before it will decode or encode OpenEXR images (off by default since
+/// CVE-2021-3933 and friends).
+pub const OPENEXR_ENV: &str = "OPENCV_IO_ENABLE_OPENEXR";
+
+/// Lets OpenCV read EXR images (Record3D depth) unless the user set
+/// [`OPENEXR_ENV`] themselves. OpenCV caches the variable at its first EXR
+/// access, so this must run before that; it changes the process
+/// environment, so call it early, while the process has one thread (the
+/// CLI does in `main`; [`Record3dSource::open`] calls it too, once).
+pub fn enable_openexr() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os(OPENEXR_ENV).is_none() {
+            std::env::set_var(OPENEXR_ENV, "1");
+        }
+    });
 }
 
 /// Recognises the capture kind of `path`.
@@ -186,7 +206,14 @@ pub fn read_depth(path: &Path, units_per_metre: f64) -> Result<Mat, ReconError> 
     let m = imgcodecs::imread(path.as_os_str(), imgcodecs::IMREAD_ANYDEPTH | imgcodecs::IMREAD_GRAYSCALE)
         .map_err(|e| ReconError::Read { path: p.clone(), message: e.message })?;
     if m.empty() {
-        let hint = if has_ext(path, &["exr"]) { " (EXR needs OPENCV_IO_ENABLE_OPENEXR=1 in the environment)" } else { "" };
+        let hint = if has_ext(path, &["exr"]) {
+            match std::env::var(OPENEXR_ENV) {
+                Ok(v) if v != "0" && !v.eq_ignore_ascii_case("false") => " (OpenCV was built without OpenEXR, or the file is not a float EXR)",
+                _ => " (EXR reading is off: run with OPENCV_IO_ENABLE_OPENEXR=1 in the environment)",
+            }
+        } else {
+            ""
+        };
         return Err(ReconError::Read { path: p, message: format!("cannot decode depth image{hint}") });
     }
     let mut out = Mat::default();
@@ -433,7 +460,8 @@ pub struct StraySource {
     dir: PathBuf,
     video: VideoSource,
     k: Intrinsics,
-    odometry: Vec<(f64, Isometry3<f64>)>,
+    /// Frame number (the `frame` column) → (timestamp, pose).
+    odometry: std::collections::BTreeMap<usize, (f64, Isometry3<f64>)>,
     warnings: Vec<String>,
 }
 
@@ -469,7 +497,7 @@ impl StraySource {
         let k = Intrinsics { fx: flat[0], fy: flat[4], cx: flat[2], cy: flat[5], width: w.max(1), height: h.max(1), dist: vec![] };
         k.validate(&km.display().to_string())?;
         let od = dir.join("odometry.csv");
-        let mut odometry = vec![];
+        let mut odometry = std::collections::BTreeMap::new();
         let mut warnings = vec![];
         if od.exists() {
             for (i, r) in parse_csv_numbers(&od, true)?.into_iter().enumerate() {
@@ -478,7 +506,10 @@ impl StraySource {
                 }
                 let q = UnitQuaternion::from_quaternion(Quaternion::new(r[8], r[5], r[6], r[7]));
                 let arkit = Isometry3::from_parts(Translation3::new(r[2], r[3], r[4]), q);
-                odometry.push((r[0], arkit_pose_to_ours(&arkit)));
+                if !(r[1].is_finite() && r[1] >= 0.0 && r[1] < 1e9) || r.iter().any(|v| !v.is_finite()) {
+                    return Err(ReconError::Format { path: od.display().to_string(), message: format!("row {}: bad frame number or non-finite value", i + 1) });
+                }
+                odometry.insert(r[1].round() as usize, (r[0], arkit_pose_to_ours(&arkit)));
             }
         } else {
             warnings.push(format!("{}: missing, poses will be estimated", od.display()));
@@ -510,7 +541,7 @@ impl FrameSource for StraySource {
         } else {
             None
         };
-        let (t, pose) = match self.odometry.get(index) {
+        let (t, pose) = match self.odometry.get(&index) {
             Some((t, p)) => (*t, Some(*p)),
             None => (index as f64 / self.video.fps, None),
         };
@@ -544,8 +575,10 @@ fn json_numbers(v: &serde_json::Value) -> Option<Vec<f64>> {
 }
 
 impl Record3dSource {
-    /// Reads `metadata.json`.
+    /// Reads `metadata.json`; enables OpenCV's EXR reader
+    /// ([`enable_openexr`]).
     pub fn open(dir: &Path) -> Result<Record3dSource, ReconError> {
+        enable_openexr();
         let mp = dir.join("metadata.json");
         let ps = mp.display().to_string();
         let fmt = |m: &str| ReconError::Format { path: ps.clone(), message: m.to_string() };
