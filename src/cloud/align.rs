@@ -245,7 +245,7 @@ pub fn scale_from_ceiling(report: &AlignReport, nominal_ceiling: f64) -> Option<
 /// The dominant wall direction modulo 90° from `(angle, weight)` pairs:
 /// returns `(phi, support)` with `phi` in (−π/4, π/4] and the fraction of
 /// weight within [`YAW_REFINE_WINDOW`] of it; `None` with too few points.
-fn manhattan_yaw(angles: &[(f64, f64)]) -> Option<(f64, f64)> {
+pub fn manhattan_yaw(angles: &[(f64, f64)]) -> Option<(f64, f64)> {
     if angles.len() < MIN_WALL_POINTS {
         return None;
     }

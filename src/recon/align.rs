@@ -1,48 +1,84 @@
-//! Alignment of a reconstruction to our world frame: gravity from the floor
-//! plane (found below the cameras, with the cameras' own "up" as the prior),
-//! Manhattan yaw from the dominant horizontal wall directions, floor at
-//! z = 0, and metric scale for monocular maps from priors (camera height
-//! above the floor, ceiling height when a ceiling is seen) or overrides.
+//! Alignment of a reconstruction to our world frame (+z up, floor z = 0,
+//! walls along x/y, metres).
+//!
+//! 1. **Up**, first guess: the vertical vanishing direction
+//!    ([`super::vertical`]) when found, else the cameras' mean "up".
+//! 2. **Horizontal planes** near that guess (sequential RANSAC on points
+//!    whose normals are near-vertical), each with its height, support and
+//!    area. The **floor** is the lowest plane clearly below *all* cameras
+//!    whose area is a sizeable fraction of the largest such plane (a table
+//!    top is smaller and higher); the **ceiling** the highest one clearly
+//!    above all cameras.
+//! 3. **Gravity**: the vanishing direction and the floor / ceiling normals
+//!    that agree with it are averaged (each reported with its angle to the
+//!    result); without a vanishing direction the floor normal decides.
+//! 4. **Yaw** from the wall normals (Manhattan, `crate::cloud::align`).
+//! 5. **Scale** (monocular maps) from priors: camera height above the
+//!    floor, ceiling height, each a log-normal estimate with its own
+//!    uncertainty; estimates more than [`OUTLIER_SIGMAS`] off the weighted
+//!    median are left out, the rest averaged with inverse-variance weights.
+//!    `--scale` and `--camera-height` override.
 
-use super::report::{AlignReport, ScaleEstimate};
-use crate::cloud::align::{align_to_gravity, AlignConfig as CloudAlignConfig};
-use crate::cloud::PointCloud;
-use nalgebra::{Point3, Unit, UnitQuaternion, Vector3};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use super::report::{AlignReport, GravityEstimate, ScaleEstimate};
+use super::vertical::Vertical;
+use crate::cloud::align::manhattan_yaw;
+use crate::cloud::{estimate_normals, voxel_downsample, NormalConfig, NormalOrientation, PointCloud};
+use crate::geom::plane::PlaneEstimator;
+use crate::geom::ransac::{ransac, RansacConfig};
+use nalgebra::{Point3, Rotation3, UnitQuaternion, Vector3};
+use std::collections::HashSet;
 
-/// Prior: phone held at chest/eye height while walking a room (metres).
+/// Prior: phone held at chest/eye height while filming a room (metres).
 pub const PRIOR_CAMERA_HEIGHT_M: f64 = 1.45;
+/// Relative spread of the camera-height prior (1σ; people and grips vary).
+pub const PRIOR_CAMERA_HEIGHT_SIGMA: f64 = 0.08;
 /// Prior: typical residential ceiling height (metres; 2.4-2.7 m is common).
 pub const PRIOR_CEILING_HEIGHT_M: f64 = 2.6;
-/// After levelling, a ceiling is within this angle of horizontal (degrees).
-const CEILING_TOL_DEG: f64 = 8.0;
-/// RANSAC iterations for horizontal planes.
-const PLANE_ITERS: usize = 400;
-/// A ceiling needs at least this fraction of the floor's inliers.
-const CEILING_MIN_FRACTION: f64 = 0.15;
+/// Relative spread of the ceiling prior (1σ).
+pub const PRIOR_CEILING_HEIGHT_SIGMA: f64 = 0.1;
+/// Spread of a user-given `--camera-height` (1σ, relative).
+const GIVEN_CAMERA_HEIGHT_SIGMA: f64 = 0.02;
+/// Estimates further than this many of their σ from the weighted median
+/// are outliers.
+pub const OUTLIER_SIGMAS: f64 = 2.5;
 /// Typical distance from a handheld camera to the surfaces it sees in a
 /// room (metres): converts metric thresholds to map units before scale.
 const TYPICAL_VIEW_DISTANCE_M: f64 = 2.5;
-/// Plane inlier distance (metres).
+/// Working voxel and plane inlier distance (metres).
+const WORK_VOXEL_M: f64 = 0.04;
 const PLANE_THRESHOLD_M: f64 = 0.03;
-/// The ceiling is searched this far above the camera at least (metres).
-const CEILING_MIN_ABOVE_CAMERA_M: f64 = 0.4;
-/// The floor lies at least this far below the camera (metres).
-const FLOOR_MIN_BELOW_CAMERA_M: f64 = 0.5;
-/// Lower planes are searched this far below the last one found (metres).
-const FLOOR_STEP_M: f64 = 0.1;
-/// Planes tried below the camera at most.
-const MAX_FLOOR_SEARCH: usize = 8;
-/// Fewest inliers for a floor plane.
-const MIN_FLOOR_INLIERS: usize = 30;
-/// Floor candidates need this fraction of the largest horizontal plane.
-const FLOOR_SIZE_RATIO: f64 = 0.05;
-/// Plausible ceiling height / camera height (2.1-3.5 m over 1.2-1.6 m);
-/// rejects furniture tops above the camera.
-const CEILING_OVER_CAMERA: (f64, f64) = (1.4, 2.6);
-/// Camera-height and ceiling scales within this relative difference are combined.
-const SCALE_AGREEMENT: f64 = 0.2;
+/// Horizontal-plane search: normals within this angle of the up guess
+/// (degrees) when the guess is good (vanishing point, capture) or rough
+/// (cameras' mean up).
+const PLANE_TOL_GOOD_DEG: f64 = 10.0;
+const PLANE_TOL_ROUGH_DEG: f64 = 30.0;
+/// Planes extracted at most, and the fewest inliers of one.
+const MAX_PLANES: usize = 10;
+const MIN_PLANE_POINTS: usize = 30;
+/// RANSAC hypotheses per plane.
+const PLANE_ITERS: usize = 400;
+/// Cell edge for plane areas (metres).
+const AREA_CELL_M: f64 = 0.1;
+/// Floor: at least this far below the lowest camera; ceiling: this far
+/// above the highest (metres).
+const FLOOR_BELOW_CAMERAS_M: f64 = 0.4;
+const CEILING_ABOVE_CAMERAS_M: f64 = 0.2;
+/// A floor / ceiling candidate needs this fraction of the largest
+/// candidate's area on its side of the cameras, and this area (m²).
+const PLANE_AREA_RATIO: f64 = 0.2;
+const MIN_PLANE_AREA_M2: f64 = 0.2;
+/// Plane normals within this angle of the vanishing direction are averaged
+/// with it (degrees).
+const GRAVITY_AGREE_DEG: f64 = 2.5;
+/// Weights of the averaged up estimates: the vanishing direction counts
+/// fully from this many supporting segments; a floor from this area (m²)
+/// (small floor patches seen at grazing angles tilt by a degree or more);
+/// a ceiling half as much as a floor.
+const VP_FULL_SEGMENTS: f64 = 100.0;
+const PLANE_FULL_AREA_M2: f64 = 4.0;
+const CEILING_WEIGHT: f64 = 0.5;
+/// Plausible ceiling height / camera height (2.1-3.5 m over 1.2-1.6 m).
+const CEILING_OVER_CAMERA: (f64, f64) = (1.3, 3.0);
 
 /// Alignment settings.
 #[derive(Debug, Clone, Default)]
@@ -71,62 +107,16 @@ impl Sim3 {
     }
 }
 
-struct Plane {
+/// A horizontal plane of the working cloud.
+#[derive(Debug, Clone)]
+struct HPlane {
+    /// Unit normal (toward the up guess).
     n: Vector3<f64>,
-    d: f64,
-    inliers: usize,
-}
-
-/// Best horizontal plane (normal within tolerance of `up`) among `pts`
-/// whose offset `up·x` lies in `range`; thickness `thr`.
-fn horizontal_plane(pts: &[Point3<f64>], up: &Vector3<f64>, range: (f64, f64), thr: f64, tol_deg: f64, rng: &mut ChaCha8Rng) -> Option<Plane> {
-    let cand: Vec<&Point3<f64>> = pts.iter().filter(|p| {
-        let h = up.dot(&p.coords);
-        h >= range.0 && h <= range.1
-    }).collect();
-    if cand.len() < 30 {
-        return None;
-    }
-    let cos_tol = tol_deg.to_radians().cos();
-    let mut best: Option<Plane> = None;
-    for _ in 0..PLANE_ITERS {
-        let a = cand[rng.random_range(0..cand.len())];
-        let b = cand[rng.random_range(0..cand.len())];
-        let c = cand[rng.random_range(0..cand.len())];
-        let n = (b - a).cross(&(c - a));
-        let norm = n.norm();
-        if norm < 1e-12 {
-            continue;
-        }
-        let mut n = n / norm;
-        if n.dot(up) < 0.0 {
-            n = -n;
-        }
-        if n.dot(up) < cos_tol {
-            continue;
-        }
-        let d = -n.dot(&a.coords);
-        let inliers = cand.iter().filter(|p| (n.dot(&p.coords) + d).abs() < thr).count();
-        if best.as_ref().map(|b| inliers > b.inliers).unwrap_or(true) {
-            best = Some(Plane { n, d, inliers });
-        }
-    }
-    // Least-squares refit on inliers.
-    let b = best?;
-    let inl: Vec<&Point3<f64>> = cand.iter().copied().filter(|p| (b.n.dot(&p.coords) + b.d).abs() < thr).collect();
-    let c = inl.iter().fold(Vector3::zeros(), |s, p| s + p.coords) / inl.len().max(1) as f64;
-    let mut cov = nalgebra::Matrix3::zeros();
-    for p in &inl {
-        let q = p.coords - c;
-        cov += q * q.transpose();
-    }
-    let eig = cov.symmetric_eigen();
-    let (imin, _) = eig.eigenvalues.iter().enumerate().min_by(|x, y| x.1.total_cmp(y.1))?;
-    let mut n = eig.eigenvectors.column(imin).into_owned();
-    if n.dot(up) < 0.0 {
-        n = -n;
-    }
-    Some(Plane { n, d: -n.dot(&c), inliers: inl.len() })
+    /// Median height of the inliers along the up guess (map units).
+    h: f64,
+    inliers: Vec<usize>,
+    /// Occupied area (map units²).
+    area: f64,
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -137,168 +127,384 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// Two unit vectors spanning the plane perpendicular to `n`.
+fn basis(n: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
+    let a = if n.x.abs() < 0.9 { Vector3::x() } else { Vector3::y() };
+    let u = n.cross(&a).normalize();
+    (u, n.cross(&u))
+}
+
+/// Horizontal planes among `pts` (with `normals`) near `up`.
+fn horizontal_planes(pts: &[Point3<f64>], normals: &[Vector3<f64>], up: &Vector3<f64>, tol_deg: f64, thr: f64, cell: f64, seed: u64) -> Vec<HPlane> {
+    let cos_tol = tol_deg.to_radians().cos();
+    let mut remaining: Vec<usize> = (0..pts.len()).filter(|&i| normals[i].dot(up).abs() >= cos_tol).collect();
+    let est = PlaneEstimator::near_axis(*up, tol_deg.to_radians());
+    let (bu, bv) = basis(up);
+    let mut out = vec![];
+    for k in 0..MAX_PLANES {
+        let data: Vec<Point3<f64>> = remaining.iter().map(|&i| pts[i]).collect();
+        let rc = RansacConfig { threshold: thr, max_iterations: PLANE_ITERS, confidence: 0.999, min_inliers: MIN_PLANE_POINTS, seed: seed.wrapping_add(k as u64) };
+        let Ok(fit) = ransac(&est, &data, &rc) else { break };
+        let inl: Vec<usize> = fit.inliers.iter().map(|&j| remaining[j]).collect();
+        // Least-squares normal of the inliers.
+        let c = inl.iter().fold(Vector3::zeros(), |s, &i| s + pts[i].coords) / inl.len() as f64;
+        let mut cov = nalgebra::Matrix3::zeros();
+        for &i in &inl {
+            let q = pts[i].coords - c;
+            cov += q * q.transpose();
+        }
+        let e = cov.symmetric_eigen();
+        let imin = e.eigenvalues.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map(|x| x.0).unwrap_or(0);
+        let mut n = e.eigenvectors.column(imin).into_owned();
+        if n.dot(up) < 0.0 {
+            n = -n;
+        }
+        let mut hs: Vec<f64> = inl.iter().map(|&i| up.dot(&pts[i].coords)).collect();
+        let h = median(&mut hs);
+        let cells: HashSet<(i64, i64)> = inl.iter().map(|&i| ((bu.dot(&pts[i].coords) / cell).floor() as i64, (bv.dot(&pts[i].coords) / cell).floor() as i64)).collect();
+        let taken: HashSet<usize> = inl.iter().copied().collect();
+        remaining.retain(|i| !taken.contains(i));
+        out.push(HPlane { n, h, area: cells.len() as f64 * cell * cell, inliers: inl });
+    }
+    out
+}
+
+/// Floor and ceiling among `planes` given the cameras' heights range.
+fn floor_and_ceiling(planes: &[HPlane], cam_lo: f64, cam_hi: f64, units: f64) -> (Option<usize>, Option<usize>) {
+    let min_area = MIN_PLANE_AREA_M2 * units * units;
+    let pick = |below: bool| -> Option<usize> {
+        let side: Vec<usize> = (0..planes.len())
+            .filter(|&i| if below { planes[i].h < cam_lo - FLOOR_BELOW_CAMERAS_M * units } else { planes[i].h > cam_hi + CEILING_ABOVE_CAMERAS_M * units })
+            .collect();
+        let big = side.iter().map(|&i| planes[i].area).fold(0.0, f64::max);
+        let ok = side.into_iter().filter(|&i| planes[i].area >= (PLANE_AREA_RATIO * big).max(min_area));
+        if below {
+            ok.min_by(|&a, &b| planes[a].h.total_cmp(&planes[b].h))
+        } else {
+            ok.max_by(|&a, &b| planes[a].h.total_cmp(&planes[b].h))
+        }
+    };
+    (pick(true), pick(false))
+}
+
+/// Combines log-normal scale estimates: weighted median, outliers beyond
+/// [`OUTLIER_SIGMAS`] dropped, inverse-variance mean of the rest. Marks
+/// `used` and `deviation`; returns the scale.
+fn combine_scales(est: &mut [ScaleEstimate]) -> Option<f64> {
+    if est.is_empty() {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..est.len()).collect();
+    order.sort_by(|&a, &b| est[a].scale.total_cmp(&est[b].scale));
+    let total: f64 = est.iter().map(|e| e.sigma.powi(-2)).sum();
+    let mut acc = 0.0;
+    let mut med = est[order[0]].scale;
+    for &i in &order {
+        acc += est[i].sigma.powi(-2);
+        if acc >= total / 2.0 {
+            med = est[i].scale;
+            break;
+        }
+    }
+    let (mut num, mut den) = (0.0, 0.0);
+    for e in est.iter_mut() {
+        e.used = (e.scale / med).ln().abs() <= OUTLIER_SIGMAS * e.sigma;
+        if e.used {
+            num += e.scale.ln() / e.sigma.powi(2);
+            den += e.sigma.powi(-2);
+        }
+    }
+    let s = if den > 0.0 { (num / den).exp() } else { med };
+    for e in est.iter_mut() {
+        e.deviation = e.scale / s - 1.0;
+    }
+    Some(s)
+}
+
 /// Computes the map → world similarity. `points` are map points, `centres`
-/// camera centres and `cam_ups` the cameras' up vectors (−y axis) in the map.
-/// Gravity, floor and Manhattan yaw come from [`crate::cloud::align`] (with
-/// thresholds scaled to the map's units); the ceiling and the scale priors
-/// are ours.
-pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3<f64>], cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+/// camera centres, `cam_ups` the cameras' up vectors (−y axis) in the map,
+/// `vertical` the vertical vanishing direction when one was found.
+pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
     let mut rep = AlignReport::default();
-    let prior = if cfg.gravity_known {
-        Vector3::z()
-    } else {
+    let cam_prior = {
         let s = cam_ups.iter().fold(Vector3::zeros(), |a, u| a + u);
         if s.norm() > 1e-9 { s.normalize() } else { -Vector3::y() }
     };
-    // Map units per metre, roughly: typical camera-to-surface distance is
-    // TYPICAL_VIEW_DISTANCE_M in rooms.
+    let prior = if cfg.gravity_known { Vector3::z() } else { cam_prior };
+    let vertical = vertical.filter(|_| !cfg.gravity_known);
+    // Map units per metre, roughly.
     let mut ds: Vec<f64> = points.iter().map(|p| (p - centres.first().copied().unwrap_or(Point3::origin())).norm()).collect();
     let units = if cfg.metric { 1.0 } else { median(&mut ds).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
     let thr = PLANE_THRESHOLD_M * units;
+
+    // Working copy with normals.
     let cloud = PointCloud::from_points(points.iter().map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect());
-    let ccfg = CloudAlignConfig {
-        up_guess: Some([prior.x, prior.y, prior.z]),
-        voxel_size: (0.05 * units) as f32,
-        plane_threshold: thr,
-        // Reconstructions see the floor at grazing angles: it can hold far
-        // fewer points than a table top, so any sizeable lowest plane wins.
-        floor_size_ratio: FLOOR_SIZE_RATIO,
-        seed,
-        ..Default::default()
+    let work = voxel_downsample(&cloud, (WORK_VOXEL_M * units) as f32).unwrap_or(cloud);
+    let normals: Vec<Vector3<f64>> = estimate_normals(&work.points, &NormalConfig { k: 16, orientation: NormalOrientation::Unoriented })
+        .map(|n| n.iter().map(|v| Vector3::new(v[0] as f64, v[1] as f64, v[2] as f64)).collect())
+        .unwrap_or_default();
+    let wpts: Vec<Point3<f64>> = work.points.iter().map(|p| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
+    let have_normals = normals.len() == wpts.len() && !wpts.is_empty();
+
+    // 1-2. First up guess, horizontal planes, floor and ceiling.
+    let (g0, tol) = match vertical {
+        Some(v) => (v.up, PLANE_TOL_GOOD_DEG),
+        None if cfg.gravity_known => (prior, PLANE_TOL_GOOD_DEG),
+        None => (prior, PLANE_TOL_ROUGH_DEG),
     };
-    let (rotation, floor_offset) = match align_to_gravity(&cloud, &ccfg) {
-        Ok(a) => {
-            rep.gravity_source = "floor_plane".into();
-            rep.floor_points = a.report.floor_inliers;
-            rep.yaw_source = if a.report.wall_points > 0 && a.report.manhattan_support > 0.2 { "manhattan_walls".into() } else { "none".into() };
-            let n = Vector3::from(a.report.floor_normal_in_input);
-            rep.gravity_prior_disagreement_deg = n.angle(&prior).to_degrees();
-            (a.world_from_input.rotation, a.world_from_input.translation.vector.z)
+    let planes = if have_normals { horizontal_planes(&wpts, &normals, &g0, tol, thr, AREA_CELL_M * units, seed) } else { vec![] };
+    let hc: Vec<f64> = centres.iter().map(|c| g0.dot(&c.coords)).collect();
+    let cam_lo = hc.iter().copied().fold(f64::MAX, f64::min);
+    let cam_hi = hc.iter().copied().fold(f64::MIN, f64::max);
+    let (floor, ceiling) = if centres.is_empty() { (None, None) } else { floor_and_ceiling(&planes, cam_lo, cam_hi, units) };
+
+    // 3. Gravity.
+    let mut ge: Vec<GravityEstimate> = vec![];
+    let mut push = |source: &str, up: Vector3<f64>, support: usize| ge.push(GravityEstimate { source: source.into(), up: [up.x, up.y, up.z], support, angle_to_chosen_deg: 0.0, used: false });
+    if cfg.gravity_known {
+        push("capture", Vector3::z(), 0);
+    }
+    if let Some(v) = vertical {
+        push("vertical_vanishing_point", v.up, v.inliers);
+    }
+    if let Some(f) = floor {
+        push("floor_plane", planes[f].n, planes[f].inliers.len());
+    }
+    if let Some(c) = ceiling {
+        push("ceiling_plane", planes[c].n, planes[c].inliers.len());
+    }
+    push("camera_prior", cam_prior, cam_ups.len());
+    let vec_of = |e: &GravityEstimate| Vector3::from(e.up);
+    let anchor = ge.iter().position(|e| e.source == "capture" || e.source == "vertical_vanishing_point");
+    let up = match anchor {
+        Some(a) if ge[a].source == "capture" => {
+            ge[a].used = true;
+            Vector3::z()
         }
-        Err(_) => {
-            rep.gravity_source = if cfg.gravity_known { "capture".into() } else { "camera_prior".into() };
-            rep.yaw_source = "none".into();
-            let r = UnitQuaternion::rotation_between(&prior, &Vector3::z()).unwrap_or_else(|| UnitQuaternion::from_axis_angle(&Unit::new_normalize(Vector3::x()), std::f64::consts::PI));
-            let mut zs: Vec<f64> = points.iter().map(|p| (r * p).z).collect();
-            zs.sort_by(|a, b| a.total_cmp(b));
-            (r, -zs.get(zs.len() / 50).copied().unwrap_or(0.0))
-        }
-    };
-    // The floor: the lowest horizontal plane clearly below the cameras (the
-    // gravity step may have levelled on a table top; the floor then lies
-    // lower). Searched downwards plane by plane.
-    let floor_offset = if rep.gravity_source == "floor_plane" {
-        let lev: Vec<Point3<f64>> = points.iter().map(|p| rotation * p).collect();
-        let mut cz: Vec<f64> = centres.iter().map(|c| (rotation * c).z).collect();
-        let cam_z = median(&mut cz);
-        let mut top = cam_z - FLOOR_MIN_BELOW_CAMERA_M * units;
-        let mut floor: Option<(f64, usize)> = None;
-        for _ in 0..MAX_FLOOR_SEARCH {
-            let Some(pl) = horizontal_plane(&lev, &Vector3::z(), (f64::MIN, top), thr, CEILING_TOL_DEG, &mut rng) else { break };
-            let enough = pl.inliers >= MIN_FLOOR_INLIERS && floor.map(|f| pl.inliers as f64 >= FLOOR_SIZE_RATIO * f.1 as f64).unwrap_or(true);
-            if !enough {
-                break;
+        Some(a) => {
+            let va = vec_of(&ge[a]);
+            let mut sum = va * (ge[a].support as f64 / VP_FULL_SEGMENTS).min(1.0);
+            ge[a].used = true;
+            let area = |i: Option<usize>| i.map(|i| planes[i].area / (units * units)).unwrap_or(0.0);
+            for e in ge.iter_mut() {
+                let w = match e.source.as_str() {
+                    "floor_plane" => (area(floor) / PLANE_FULL_AREA_M2).min(1.0),
+                    "ceiling_plane" => CEILING_WEIGHT * (area(ceiling) / PLANE_FULL_AREA_M2).min(1.0),
+                    _ => continue,
+                };
+                if vec_of(e).angle(&va).to_degrees() <= GRAVITY_AGREE_DEG {
+                    e.used = true;
+                    sum += vec_of(e) * w;
+                }
             }
-            let mut zs: Vec<f64> = lev.iter().filter(|p| (pl.n.dot(&p.coords) + pl.d).abs() < thr).map(|p| p.z).collect();
-            let z = median(&mut zs);
-            floor = Some((z, floor.map(|f| f.1.max(pl.inliers)).unwrap_or(pl.inliers)));
-            rep.floor_points = pl.inliers;
-            top = z.min(top) - FLOOR_STEP_M * units;
+            sum.normalize()
         }
-        floor.map(|f| -f.0).unwrap_or(floor_offset)
-    } else {
-        floor_offset
+        None => {
+            let i = ge.iter().position(|e| e.source == "floor_plane").or_else(|| ge.iter().position(|e| e.source == "ceiling_plane")).unwrap_or(ge.len() - 1);
+            ge[i].used = true;
+            vec_of(&ge[i])
+        }
     };
-    let level = |p: &Point3<f64>| rotation * p + Vector3::new(0.0, 0.0, floor_offset);
-    let mut cam_z: Vec<f64> = centres.iter().map(|c| level(c).z).collect();
-    let cam_height = median(&mut cam_z);
-    // Ceiling: a horizontal plane above the cameras.
-    let aligned: Vec<Point3<f64>> = points.iter().map(level).collect();
-    let ceiling_h = (rep.gravity_source == "floor_plane")
-        .then(|| horizontal_plane(&aligned, &Vector3::z(), (cam_height + CEILING_MIN_ABOVE_CAMERA_M * units, f64::MAX), thr, CEILING_TOL_DEG, &mut rng))
-        .flatten()
-        .filter(|c| c.inliers as f64 >= CEILING_MIN_FRACTION * rep.floor_points as f64 && c.inliers >= 30)
-        .map(|c| {
-            // Height: median of the inliers (the plane's offset extrapolates).
-            let mut zs: Vec<f64> = aligned.iter().filter(|p| (c.n.dot(&p.coords) + c.d).abs() < thr).map(|p| p.z).collect();
-            median(&mut zs)
-        })
-        .filter(|h| *h > CEILING_OVER_CAMERA.0 * cam_height && *h < CEILING_OVER_CAMERA.1 * cam_height);
-    // Scale.
-    let mut est = vec![];
-    if cfg.metric {
-        est.push(ScaleEstimate { source: "capture".into(), scale: 1.0, measured: 1.0, prior_m: 1.0 });
+    for e in ge.iter_mut() {
+        e.angle_to_chosen_deg = vec_of(e).angle(&up).to_degrees();
     }
-    if cam_height > 1e-9 {
-        let prior_h = cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M);
-        est.push(ScaleEstimate { source: "camera_height".into(), scale: prior_h / cam_height, measured: cam_height, prior_m: prior_h });
+    rep.gravity_source = ge.iter().filter(|e| e.used).map(|e| e.source.as_str()).collect::<Vec<_>>().join("+");
+    rep.gravity_prior_disagreement_deg = cam_prior.angle(&up).to_degrees();
+    rep.gravity_estimates = ge;
+
+    // Level, then heights along the final up.
+    let level = Rotation3::rotation_between(&up, &Vector3::z()).unwrap_or_else(|| Rotation3::from_axis_angle(&Vector3::x_axis(), std::f64::consts::PI));
+    let height = |idx: &[usize]| {
+        let mut zs: Vec<f64> = idx.iter().map(|&i| (level * wpts[i]).z).collect();
+        median(&mut zs)
+    };
+    let floor_z = match floor {
+        Some(f) => {
+            rep.floor_points = planes[f].inliers.len();
+            height(&planes[f].inliers)
+        }
+        None => {
+            // No floor plane: the lowest 2 % of the points.
+            let mut zs: Vec<f64> = points.iter().map(|p| (level * p).z).collect();
+            zs.sort_by(|a, b| a.total_cmp(b));
+            zs.get(zs.len() / 50).copied().unwrap_or(0.0)
+        }
+    };
+    let ceiling_h = ceiling.map(|c| height(&planes[c].inliers) - floor_z);
+
+    // 4. Manhattan yaw from wall normals.
+    let mut yaw = 0.0;
+    rep.yaw_source = "none".into();
+    if have_normals {
+        let angles: Vec<(f64, f64)> = normals.iter().map(|n| level * n).filter(|n| n.z.abs() <= 0.3).map(|n| (n.y.atan2(n.x), n.xy().norm())).collect();
+        if let Some((phi, support)) = manhattan_yaw(&angles) {
+            if support > 0.2 {
+                yaw = -phi;
+                rep.yaw_source = "manhattan_walls".into();
+            }
+        }
     }
-    if let Some(h) = ceiling_h.filter(|h| *h > 1e-9) {
-        est.push(ScaleEstimate { source: "ceiling_height".into(), scale: PRIOR_CEILING_HEIGHT_M / h, measured: h, prior_m: PRIOR_CEILING_HEIGHT_M });
+    let rot = Rotation3::from_axis_angle(&Vector3::z_axis(), yaw) * level;
+    let rotation = UnitQuaternion::from_rotation_matrix(&rot);
+
+    // 5. Scale.
+    let mut cz: Vec<f64> = centres.iter().map(|c| (level * c).z - floor_z).collect();
+    let cam_height = median(&mut cz);
+    let mut est: Vec<ScaleEstimate> = vec![];
+    let mut add = |source: &str, measured: f64, prior_m: f64, sigma: f64| {
+        if measured > 1e-12 && measured.is_finite() {
+            est.push(ScaleEstimate { source: source.into(), scale: prior_m / measured, measured, prior_m, sigma, used: false, deviation: 0.0 });
+        }
+    };
+    if floor.is_some() {
+        match cfg.camera_height {
+            Some(h) => add("camera_height", cam_height, h, GIVEN_CAMERA_HEIGHT_SIGMA),
+            None => add("camera_height", cam_height, PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
+        }
+        if let Some(h) = ceiling_h.filter(|h| *h > CEILING_OVER_CAMERA.0 * cam_height && *h < CEILING_OVER_CAMERA.1 * cam_height) {
+            add("ceiling_height", h, PRIOR_CEILING_HEIGHT_M, PRIOR_CEILING_HEIGHT_SIGMA);
+        }
+    } else if let Some(c) = ceiling {
+        // Ceiling without a floor: its height above the cameras.
+        let mut above: Vec<f64> = centres.iter().map(|p| height(&planes[c].inliers) - (level * p).z).collect();
+        let prior_m = PRIOR_CEILING_HEIGHT_M - cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M);
+        add("ceiling_above_camera", median(&mut above), prior_m, (PRIOR_CEILING_HEIGHT_SIGMA * PRIOR_CEILING_HEIGHT_M).hypot(PRIOR_CAMERA_HEIGHT_SIGMA * PRIOR_CAMERA_HEIGHT_M) / prior_m);
+    } else if cfg.camera_height.is_some() || !cfg.metric {
+        // Neither: the camera height above the lowest points, weakly.
+        add("camera_height_above_lowest_points", cam_height, cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M), 2.0 * PRIOR_CAMERA_HEIGHT_SIGMA);
     }
-    let find = |name: &str| est.iter().find(|e| e.source == name).map(|e| e.scale);
+    let combined = combine_scales(&mut est);
     let (scale, source) = if let Some(s) = cfg.scale {
         (s, "override".to_string())
     } else if cfg.metric {
         (1.0, "capture".to_string())
-    } else if cfg.camera_height.is_some() {
-        (find("camera_height").unwrap_or(1.0), "camera_height_override".to_string())
+    } else if let Some(s) = combined {
+        let used: Vec<&str> = est.iter().filter(|e| e.used).map(|e| e.source.as_str()).collect();
+        (s, if cfg.camera_height.is_some() { format!("{}(camera_height given)", used.join("+")) } else { used.join("+") })
     } else {
-        match (find("camera_height"), find("ceiling_height")) {
-            // Both seen and consistent: the ceiling prior is tighter (±4%
-            // against ±10% for hand height), weight them accordingly.
-            (Some(a), Some(b)) if (a / b - 1.0).abs() < SCALE_AGREEMENT => ((a.ln() * 0.2 + b.ln() * 0.8).exp(), "ceiling_and_camera_height".to_string()),
-            (Some(a), _) => (a, "camera_height".to_string()),
-            (None, Some(b)) => (b, "ceiling_height".to_string()),
-            (None, None) => (1.0, "none".to_string()),
-        }
+        (1.0, "none".to_string())
     };
-    let (lo, hi) = est.iter().fold((f64::MAX, f64::MIN), |(lo, hi), e| (lo.min(e.scale), hi.max(e.scale)));
-    rep.scale_disagreement = if est.len() > 1 { hi / lo - 1.0 } else { 0.0 };
+    if cfg.metric || cfg.scale.is_some() {
+        for e in est.iter_mut() {
+            e.used = false;
+            e.deviation = e.scale / scale - 1.0;
+        }
+    }
+    let used: Vec<f64> = est.iter().filter(|e| e.used).map(|e| e.scale).collect();
+    let (lo, hi) = used.iter().fold((f64::MAX, f64::MIN), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
+    rep.scale_disagreement = if used.len() > 1 { hi / lo - 1.0 } else { 0.0 };
     rep.scale_estimates = est;
     rep.scale = scale;
     rep.scale_source = source;
     rep.camera_height_m = cam_height * scale;
     rep.ceiling_height_m = ceiling_h.map(|h| h * scale);
-    let translation = Vector3::new(0.0, 0.0, floor_offset * scale);
+    rep.horizontal_planes = planes
+        .iter()
+        .map(|p| {
+            let mut zs: Vec<f64> = p.inliers.iter().map(|&i| (level * wpts[i]).z).collect();
+            [(median(&mut zs) - floor_z) * scale, p.inliers.len() as f64, p.area * scale * scale]
+        })
+        .collect();
+    let translation = Vector3::new(0.0, 0.0, -floor_z * scale);
     (Sim3 { scale, rotation, translation }, rep)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
-    #[test]
-    fn floor_and_ceiling_give_gravity_and_scale() {
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
-        // A room in a tilted map frame at scale 0.5 (map units = metres / 2).
+    /// A 5 x 4 room (ceiling `ceiling` m) with a 1.2 x 0.8 m table top at
+    /// 0.75 m, seen only partly on the floor (grazing views): the floor
+    /// strip near the walls is sparse, the table top dense.
+    fn room(ceiling: f64, rng: &mut ChaCha8Rng) -> Vec<Point3<f64>> {
+        let mut pts = vec![];
+        for _ in 0..4000 {
+            let (x, y) = (rng.random_range(0.0..5.0), rng.random_range(0.0..4.0));
+            pts.push(Point3::new(x, y, 0.0));
+            pts.push(Point3::new(x, 0.0, rng.random_range(0.0..ceiling)));
+            pts.push(Point3::new(0.0, y, rng.random_range(0.0..ceiling)));
+            pts.push(Point3::new(5.0, y, rng.random_range(0.0..ceiling)));
+            // The table top is densely reconstructed.
+            for _ in 0..3 {
+                pts.push(Point3::new(rng.random_range(2.0..3.2), rng.random_range(1.5..2.3), 0.75));
+            }
+        }
+        for _ in 0..1500 {
+            pts.push(Point3::new(rng.random_range(0.0..5.0), rng.random_range(0.0..4.0), ceiling));
+        }
+        pts
+    }
+
+    fn check(with_vertical: bool, ceiling: f64, seed: u64) -> (f64, f64, AlignReport) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // The map: world tilted, turned and scaled by 0.5.
         let tilt = UnitQuaternion::from_euler_angles(0.3, -0.2, 0.5);
         let s = 0.5;
-        let mut pts = vec![];
-        for _ in 0..3000 {
-            let (x, y) = (rng.random_range(0.0..4.0), rng.random_range(0.0..3.0));
-            pts.push(Point3::new(x, y, 0.0));
-            pts.push(Point3::new(x, y, 2.6));
-            pts.push(Point3::new(x, 0.0, rng.random_range(0.0..2.6)));
-            pts.push(Point3::new(0.0, y, rng.random_range(0.0..2.6)));
+        let to_map = |p: &Point3<f64>| tilt * Point3::from(p.coords * s);
+        let map: Vec<Point3<f64>> = room(ceiling, &mut rng).iter().map(to_map).collect();
+        // Cameras at 1.3-1.6 m, looking down 15° (their mean up is 15° off).
+        let centres: Vec<Point3<f64>> = (0..10).map(|i| to_map(&Point3::new(1.0 + 0.2 * i as f64, 1.0, 1.3 + 0.03 * i as f64))).collect();
+        let ups = vec![tilt * UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * Vector3::z(); 10];
+        let true_up = tilt * Vector3::z();
+        let v = Vertical { up: UnitQuaternion::from_euler_angles(0.005, 0.0, 0.0) * true_up, inliers: 100, candidates: 120, views: 10, rms_deg: 0.3 };
+        let (sim, rep) = align(&map, &centres, &ups, with_vertical.then_some(&v), &AlignConfig::default(), 1);
+        let grav = (sim.rotation * true_up).angle(&Vector3::z()).to_degrees();
+        let scale_err = (rep.scale * s - 1.0).abs();
+        // The floor maps to z = 0.
+        let f = sim.apply(&to_map(&Point3::new(4.0, 3.0, 0.0)));
+        assert!(f.z.abs() < 0.05, "floor at z = {}: {rep:?}", f.z);
+        (grav, scale_err, rep)
+    }
+
+    #[test]
+    fn floor_below_the_table_gives_gravity_and_scale() {
+        for (vp, ceiling) in [(false, 2.6), (true, 2.6), (true, 2.8)] {
+            let (grav, scale_err, rep) = check(vp, ceiling, 2);
+            assert!(grav < 1.0, "gravity error {grav}° (vp {vp}): {rep:?}");
+            assert!(scale_err < 0.1, "scale error {scale_err} (vp {vp}): {rep:?}");
+            assert!(rep.gravity_source.contains("floor_plane"), "{rep:?}");
+            assert!(rep.scale_estimates.iter().any(|e| e.source == "camera_height" && e.used), "{rep:?}");
+            assert!(rep.scale_estimates.iter().any(|e| e.source == "ceiling_height" && e.used), "{rep:?}");
+            // The table top is reported as a plane about 0.75 m up.
+            assert!(rep.horizontal_planes.iter().any(|p| (p[0] - 0.75).abs() < 0.1), "{rep:?}");
+            if vp {
+                assert!(rep.gravity_source.starts_with("vertical_vanishing_point"), "{rep:?}");
+            }
         }
-        let map: Vec<Point3<f64>> = pts.iter().map(|p| tilt * Point3::from(p.coords * s)).collect();
-        let centres: Vec<Point3<f64>> = (0..10).map(|i| tilt * Point3::new(1.0 + 0.2 * i as f64, 1.5, 1.45) * s).collect();
-        // Cameras' up with a few degrees of error.
-        let ups = vec![tilt * UnitQuaternion::from_euler_angles(0.05, 0.0, 0.0) * Vector3::z(); 10];
-        let (sim, rep) = align(&map, &centres, &ups, &AlignConfig::default(), 1);
-        let up = sim.rotation * (tilt * Vector3::z());
-        assert!(up.angle(&Vector3::z()).to_degrees() < 1.0, "{rep:?}");
-        assert_eq!(rep.scale_source, "ceiling_and_camera_height");
-        assert!((rep.scale - 2.0).abs() < 0.05, "{rep:?}");
-        assert!(rep.scale_estimates.iter().any(|e| e.source == "camera_height" && (e.scale - 2.0).abs() < 0.05));
-        let f = sim.apply(&map[0]);
-        assert!(f.z.abs() < 0.03);
-        // Walls end up axis-aligned: the wall at y = 0 has constant world x or y.
-        let w1 = sim.apply(&(tilt * Point3::new(0.0, 0.0, 1.0) * s));
-        let w2 = sim.apply(&(tilt * Point3::new(3.0, 0.0, 1.0) * s));
-        let d = (w2 - w1).xy().normalize();
-        assert!(d.x.abs() > 0.99 || d.y.abs() > 0.99, "{d:?} {rep:?}");
+    }
+
+    #[test]
+    fn walls_end_up_axis_aligned_and_overrides_win() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let map = room(2.6, &mut rng);
+        let centres: Vec<Point3<f64>> = (0..5).map(|i| Point3::new(1.0 + 0.3 * i as f64, 1.0, 1.45)).collect();
+        let turn = UnitQuaternion::from_euler_angles(0.0, 0.0, 0.4);
+        let map: Vec<Point3<f64>> = map.iter().map(|p| turn * p).collect();
+        let centres: Vec<Point3<f64>> = centres.iter().map(|p| turn * p).collect();
+        let ups = vec![Vector3::z(); 5];
+        let (sim, rep) = align(&map, &centres, &ups, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
+        assert_eq!(rep.scale_source, "override");
+        assert_eq!(rep.scale, 2.0);
+        let d = (sim.apply(&(turn * Point3::new(3.0, 0.0, 1.0))) - sim.apply(&(turn * Point3::new(0.5, 0.0, 1.0)))).xy().normalize();
+        assert!(d.x.abs() > 0.999 || d.y.abs() > 0.999, "{d:?} {rep:?}");
+        let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
+        let ch = rep.scale_estimates.iter().find(|e| e.source == "camera_height").map(|e| e.scale).unwrap_or(0.0);
+        assert!((ch - 1.6 / 1.45).abs() < 0.02, "{rep:?}");
+        // Metric input keeps scale 1 but still reports the priors' view.
+        let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { metric: true, ..Default::default() }, 0);
+        assert_eq!((rep.scale, rep.scale_source.as_str()), (1.0, "capture"));
+        assert!(rep.scale_estimates.iter().all(|e| !e.used));
+    }
+
+    #[test]
+    fn combine_drops_the_outlier() {
+        let e = |source: &str, scale: f64, sigma: f64| ScaleEstimate { source: source.into(), scale, measured: 1.0, prior_m: scale, sigma, used: false, deviation: 0.0 };
+        let mut v = vec![e("a", 1.0, 0.08), e("b", 1.05, 0.1), e("c", 1.6, 0.1)];
+        let s = combine_scales(&mut v).unwrap();
+        assert!(v[0].used && v[1].used && !v[2].used, "{v:?}");
+        assert!(s > 1.0 && s < 1.05, "{s}");
+        assert!(combine_scales(&mut []).is_none());
     }
 }

@@ -27,6 +27,7 @@ pub mod select;
 pub mod source;
 pub mod testscene;
 pub mod track;
+pub mod vertical;
 
 pub use calib::{Intrinsics, IntrinsicsSource};
 pub use pipeline::{reconstruct, Progress, ReconConfig, Reconstruction};

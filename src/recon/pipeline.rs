@@ -14,6 +14,7 @@ use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
 use super::track::{Map, TrackConfig, TrackState, Tracker};
+use super::vertical::{vertical_direction, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
 use crate::trajectory::{StampedPose, Trajectory};
@@ -399,7 +400,21 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             return Err(ReconError::Config(format!("--scale {s}: must be a positive number")));
         }
     }
-    let (sim, arep) = align(&pts, &centres, &ups, &acfg, config.seed);
+    // Vertical vanishing direction from line segments in the views.
+    let vertical = if acfg.gravity_known {
+        None
+    } else {
+        let prior = ups.iter().fold(Vector3::zeros(), |a, u| a + u);
+        let vv: Vec<(Isometry3<f64>, &Mat)> = views.iter().map(|(p, img, _)| (*p, img)).collect();
+        match vertical_direction(&vv, &pin, &prior, &VerticalConfig { seed: config.seed, ..Default::default() }) {
+            Ok(v) => v,
+            Err(e) => {
+                warnings.push(format!("vertical vanishing direction failed: {e}"));
+                None
+            }
+        }
+    };
+    let (sim, arep) = align(&pts, &centres, &ups, vertical.as_ref(), &acfg, config.seed);
     timings.align_s = ta.elapsed().as_secs_f64();
     let cloud = transform_cloud(&cloud_map, &sim);
     let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: transform_pose(&cfw.inverse(), &sim) }).collect() };

@@ -10,32 +10,60 @@ use serde::Serialize;
 /// One metric-scale estimate (monocular input).
 #[derive(Debug, Clone, Serialize)]
 pub struct ScaleEstimate {
-    /// "camera_height", "ceiling_height", "override", "capture" (metric input).
+    /// "camera_height", "ceiling_height", "ceiling_above_camera",
+    /// "door_height", "override", "capture" (metric input).
     pub source: String,
     /// Map units → metres.
     pub scale: f64,
     /// The measured quantity in map units and the prior in metres.
     pub measured: f64,
     pub prior_m: f64,
+    /// Relative uncertainty of the prior (1σ), which sets its weight.
+    pub sigma: f64,
+    /// Whether it entered the combined scale (outliers are left out).
+    pub used: bool,
+    /// This estimate / the chosen scale − 1 (agreement; 0 = agrees).
+    pub deviation: f64,
+}
+
+/// One estimate of the up direction.
+#[derive(Debug, Clone, Serialize)]
+pub struct GravityEstimate {
+    /// "vertical_vanishing_point", "floor_plane", "ceiling_plane", "camera_prior", "capture".
+    pub source: String,
+    /// Unit up vector in the map frame.
+    pub up: [f64; 3],
+    /// Supporting line segments or plane points.
+    pub support: usize,
+    /// Angle to the chosen up direction (degrees).
+    pub angle_to_chosen_deg: f64,
+    /// Whether it entered the chosen direction.
+    pub used: bool,
 }
 
 /// Alignment outcome.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AlignReport {
-    /// Where "up" came from: "floor_plane", "capture", "camera_prior".
+    /// Where "up" came from: sources joined by '+' (e.g.
+    /// "vertical_vanishing_point+floor_plane"), "capture", "camera_prior".
     pub gravity_source: String,
+    /// All up estimates considered and how they agree.
+    pub gravity_estimates: Vec<GravityEstimate>,
     /// Angle between the camera-derived up prior and the final up (degrees).
     pub gravity_prior_disagreement_deg: f64,
     /// Where the yaw came from ("manhattan_walls" or "none").
     pub yaw_source: String,
-    /// Floor inliers found (points).
+    /// Floor inliers found (working points; 0 = no floor found).
     pub floor_points: usize,
+    /// Horizontal planes found: height above the floor (metres, after
+    /// scaling), working points and area (m²).
+    pub horizontal_planes: Vec<[f64; 3]>,
     /// Chosen scale and its source.
     pub scale: f64,
     pub scale_source: String,
     /// All scale estimates considered.
     pub scale_estimates: Vec<ScaleEstimate>,
-    /// Largest relative disagreement between the estimates (0 = agree).
+    /// Largest relative disagreement between the used estimates (0 = agree).
     pub scale_disagreement: f64,
     /// Camera height above the floor after alignment (metres, median).
     pub camera_height_m: f64,

@@ -84,6 +84,9 @@ pub struct SolveConfig {
     pub refine_min_inliers: usize,
     /// Point-cloud refinement: largest move (m) evidence may cause.
     pub refine_max_shift: f64,
+    /// Point-cloud refinement: also turn the dominant frame to the walls'
+    /// directions in the cloud (when it is off the axes).
+    pub refine_frame: bool,
     /// Seed of the refinement's RANSAC.
     pub seed: u64,
 }
@@ -121,6 +124,7 @@ impl Default for SolveConfig {
             refine_inlier: 0.03,
             refine_min_inliers: 50,
             refine_max_shift: 0.3,
+            refine_frame: false,
             seed: 0,
         }
     }

@@ -1,0 +1,213 @@
+//! Gravity from the vertical vanishing direction: line segments (OpenCV
+//! LSD) in a sample of views, lifted with the views' rotations to planes
+//! through the camera centres; a vertical 3D line lies in its plane, so the
+//! up direction `g` satisfies `m · g = 0` for every vertical segment's
+//! plane normal `m` (world frame). Two segments propose `g = m₁ × m₂`
+//! (RANSAC, restricted to a cone around the cameras' up prior), segments
+//! vote with their length, and the winner is refined by least squares.
+//!
+//! Needs camera rotations (map frame) and intrinsics; knows nothing of
+//! clouds, maps or files.
+
+use super::geometry::Pinhole;
+use super::{cv, ReconError};
+use nalgebra::{Isometry3, Matrix3, Vector3};
+use opencv::core::{Mat, Vector, Vec4f};
+use opencv::imgproc;
+use opencv::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Vanishing-direction settings.
+#[derive(Debug, Clone)]
+pub struct VerticalConfig {
+    /// Views sampled at most (evenly).
+    pub max_views: usize,
+    /// Segments shorter than this fraction of the image diagonal are ignored.
+    pub min_length_frac: f64,
+    /// The answer lies within this angle of the up prior (degrees).
+    pub max_prior_angle_deg: f64,
+    /// A segment supports `g` when its plane is within this angle of
+    /// containing it (degrees).
+    pub inlier_deg: f64,
+    /// RANSAC hypotheses.
+    pub iterations: usize,
+    /// Fewest supporting segments for an answer.
+    pub min_segments: usize,
+    pub seed: u64,
+}
+
+impl Default for VerticalConfig {
+    fn default() -> Self {
+        VerticalConfig { max_views: 30, min_length_frac: 0.05, max_prior_angle_deg: 35.0, inlier_deg: 0.75, iterations: 2000, min_segments: 20, seed: 0 }
+    }
+}
+
+/// The vertical direction found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vertical {
+    /// Unit up direction in the map frame (the prior's side).
+    pub up: Vector3<f64>,
+    /// Supporting segments and all near-vertical segments considered.
+    pub inliers: usize,
+    pub candidates: usize,
+    /// Views the supporting segments come from.
+    pub views: usize,
+    /// RMS angle between the supporting planes and `up` (degrees).
+    pub rms_deg: f64,
+}
+
+/// A segment's interpretation-plane normal (world frame), length (pixels),
+/// tolerance on `|m · up|` and view.
+struct Seg {
+    m: Vector3<f64>,
+    w: f64,
+    tol: f64,
+    view: usize,
+}
+
+/// Endpoint noise assumed for the tolerance of short segments (pixels).
+const ENDPOINT_NOISE_PX: f64 = 1.0;
+
+/// Line segments of one grey or BGR image (pixel endpoints).
+fn segments(image: &Mat) -> Result<Vec<[f64; 4]>, ReconError> {
+    let mut g = Mat::default();
+    if image.channels() == 3 {
+        imgproc::cvt_color_def(image, &mut g, imgproc::COLOR_BGR2GRAY).map_err(cv("grey"))?;
+    } else {
+        g = image.try_clone().map_err(cv("copy"))?;
+    }
+    let mut lsd = imgproc::create_line_segment_detector_def().map_err(cv("LSD create"))?;
+    let mut lines = Vector::<Vec4f>::new();
+    lsd.detect_def(&g, &mut lines).map_err(cv("LSD detect"))?;
+    Ok(lines.iter().map(|l| [l[0] as f64, l[1] as f64, l[2] as f64, l[3] as f64]).collect())
+}
+
+/// Finds the vertical direction from `views` (`camera_from_world` poses and
+/// images at the resolution of `k`) near `prior` (map frame). `None` when
+/// too few segments agree.
+pub fn vertical_direction(views: &[(Isometry3<f64>, &Mat)], k: &Pinhole, prior: &Vector3<f64>, cfg: &VerticalConfig) -> Result<Option<Vertical>, ReconError> {
+    let Some(prior) = prior.try_normalize(1e-12) else { return Ok(None) };
+    if views.is_empty() {
+        return Ok(None);
+    }
+    let kinv = Matrix3::new(k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0).try_inverse().unwrap_or_else(Matrix3::identity);
+    let step = views.len().div_ceil(cfg.max_views.max(1)).max(1);
+    let max_cos_prior = (90.0 - cfg.max_prior_angle_deg).to_radians().cos(); // |m·prior| for candidate verticals
+    let sin_in = cfg.inlier_deg.to_radians().sin();
+    let mut segs: Vec<Seg> = vec![];
+    for (vi, (pose, image)) in views.iter().enumerate().step_by(step) {
+        let size = image.size().map_err(cv("size"))?;
+        let min_len = cfg.min_length_frac * (size.width as f64).hypot(size.height as f64);
+        let world_from_cam = pose.inverse().rotation;
+        for l in segments(image)? {
+            let len = (l[2] - l[0]).hypot(l[3] - l[1]);
+            if len < min_len {
+                continue;
+            }
+            let a = kinv * Vector3::new(l[0], l[1], 1.0);
+            let b = kinv * Vector3::new(l[2], l[3], 1.0);
+            let Some(n) = a.cross(&b).try_normalize(1e-12) else { continue };
+            let m = world_from_cam * n;
+            // A vertical line's plane contains `up`: m ⟂ up, roughly.
+            if m.dot(&prior).abs() > max_cos_prior {
+                continue;
+            }
+            segs.push(Seg { m, w: len, tol: sin_in + ENDPOINT_NOISE_PX / len, view: vi });
+        }
+    }
+    if segs.len() < cfg.min_segments.max(2) {
+        return Ok(None);
+    }
+    let cos_prior = cfg.max_prior_angle_deg.to_radians().cos();
+    let score = |g: &Vector3<f64>| segs.iter().filter(|s| s.m.dot(g).abs() < s.tol).map(|s| s.w).sum::<f64>();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut best: Option<(f64, Vector3<f64>)> = None;
+    for _ in 0..cfg.iterations {
+        let i = rng.random_range(0..segs.len());
+        let j = rng.random_range(0..segs.len());
+        if i == j {
+            continue;
+        }
+        let Some(mut g) = segs[i].m.cross(&segs[j].m).try_normalize(1e-9) else { continue };
+        if g.dot(&prior) < 0.0 {
+            g = -g;
+        }
+        if g.dot(&prior) < cos_prior {
+            continue;
+        }
+        let s = score(&g);
+        if best.map(|b| s > b.0).unwrap_or(true) {
+            best = Some((s, g));
+        }
+    }
+    let Some((_, mut g)) = best else { return Ok(None) };
+    // Least squares: the direction most perpendicular to the inliers' normals.
+    for _ in 0..3 {
+        let inl: Vec<&Seg> = segs.iter().filter(|s| s.m.dot(&g).abs() < s.tol).collect();
+        let mut m = Matrix3::zeros();
+        for s in &inl {
+            // Inverse-variance weights: the plane's angle noise falls with length.
+            m += s.w * s.w * s.m * s.m.transpose();
+        }
+        let e = m.symmetric_eigen();
+        let Some((imin, _)) = e.eigenvalues.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)) else { break };
+        let mut n = e.eigenvectors.column(imin).into_owned();
+        if n.dot(&prior) < 0.0 {
+            n = -n;
+        }
+        g = n;
+    }
+    let inl: Vec<&Seg> = segs.iter().filter(|s| s.m.dot(&g).abs() < s.tol).collect();
+    if inl.len() < cfg.min_segments {
+        return Ok(None);
+    }
+    let mut vs: Vec<usize> = inl.iter().map(|s| s.view).collect();
+    vs.sort_unstable();
+    vs.dedup();
+    let rms = (inl.iter().map(|s| s.m.dot(&g).asin().powi(2)).sum::<f64>() / inl.len() as f64).sqrt().to_degrees();
+    Ok(Some(Vertical { up: g, inliers: inl.len(), candidates: segs.len(), views: vs.len(), rms_deg: rms }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recon::testscene::{render, Scene};
+    use crate::recon::Intrinsics;
+    use nalgebra::{Rotation3, Translation3, UnitQuaternion};
+
+    fn look(pos: Vector3<f64>, yaw: f64, pitch: f64, roll: f64) -> Isometry3<f64> {
+        let fwd = Vector3::new(yaw.cos() * pitch.cos(), yaw.sin() * pitch.cos(), pitch.sin());
+        let right = fwd.cross(&Vector3::z()).normalize();
+        let down = fwd.cross(&right);
+        let rot = Rotation3::from_basis_unchecked(&[right, down, fwd]) * Rotation3::from_axis_angle(&Vector3::z_axis(), roll);
+        Isometry3::from_parts(Translation3::from(pos), UnitQuaternion::from_rotation_matrix(&rot))
+    }
+
+    #[test]
+    fn finds_up_in_a_tilted_map_frame() {
+        let scene = Scene::standard(3);
+        let k = Intrinsics::from_hfov(640, 480, 65.0);
+        let pin = Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy };
+        // The map frame is the world turned by 20°: up in the map is map_from_world · z.
+        let map_from_world = Isometry3::rotation(Vector3::new(0.25, -0.2, 0.1));
+        let mut imgs = vec![];
+        let mut poses = vec![];
+        for i in 0..6 {
+            let p = look(Vector3::new(1.5 + 0.3 * i as f64, 1.0 + 0.2 * i as f64, 1.45), 0.6 * i as f64, -0.25 + 0.05 * i as f64, 0.08 * (i as f64 - 2.5));
+            imgs.push(render(&scene, &k, &p).unwrap().0);
+            poses.push((map_from_world * p).inverse());
+        }
+        let views: Vec<(Isometry3<f64>, &Mat)> = poses.iter().copied().zip(imgs.iter()).collect();
+        let true_up = map_from_world.rotation * Vector3::z();
+        // A prior 15° off (the cameras' mean "up" when they look down).
+        let prior = UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * true_up;
+        let v = vertical_direction(&views, &pin, &prior, &VerticalConfig::default()).unwrap().unwrap();
+        let err = v.up.angle(&true_up).to_degrees();
+        eprintln!("vertical: error {err:.3}°, {v:?}");
+        assert!(err < 0.5, "error {err}°: {v:?}");
+        assert!(v.views >= 3, "{v:?}");
+        // No views, no answer.
+        assert!(vertical_direction(&[], &pin, &prior, &VerticalConfig::default()).unwrap().is_none());
+    }
+}
