@@ -455,13 +455,35 @@ fn refine_frame(g: &mut WallGraph, points: &Points, cfg: &SolveConfig, height: i
     // translation of every wall, so U / V walls stay exactly U / V.
     let m = g.walls.iter().fold(P2::zeros(), |s, w| s + w.a + w.b) / (2 * g.walls.len()) as f64;
     let c = g.frame.to_world(m);
-    let nf = super::walls::Frame::new(new);
-    let t = nf.to_frame(c) - g.frame.to_frame(c);
+    let target = old + turn;
+    let t = super::walls::Frame::new(target).to_frame(c) - g.frame.to_frame(c);
     for w in &mut g.walls {
         w.a += t;
         w.b += t;
     }
-    g.frame = nf;
+    // The frame angle lives in [0, 90°): past either end, the frame
+    // coordinates turn a quarter (exactly: a swap and a sign) and U and V
+    // trade places.
+    let k = ((target - new) / FRAC_PI_2).round();
+    let quarter: Option<fn(P2) -> P2> = if k > 0.5 {
+        Some(|q: P2| P2::new(-q.y, q.x))
+    } else if k < -0.5 {
+        Some(|q: P2| P2::new(q.y, -q.x))
+    } else {
+        None
+    };
+    if let Some(f) = quarter {
+        for w in &mut g.walls {
+            w.a = f(w.a);
+            w.b = f(w.b);
+            w.class = match w.class {
+                Class::U => Class::V,
+                Class::V => Class::U,
+                Class::Free => Class::Free,
+            };
+        }
+    }
+    g.frame = super::walls::Frame::new(new);
     report.frame = Some(new);
     report.change(EntityRef::Layout, Pass::Refine, turn.abs(), format!("frame turned {:.2}° to the walls' directions in the cloud ({} walls)", turn.to_degrees(), devs.len()));
     true
@@ -972,7 +994,7 @@ mod tests {
                 e[1] = q[1];
             }
         }
-        let cfg = SolveConfig { refine_frame: true, ..SolveConfig::default() };
+        let cfg = SolveConfig::default();
         let plain = solve(&l, None, &cfg).unwrap();
         let s = solve(&l, Some(&cloud), &cfg).unwrap();
         assert!(s.report.valid, "{:?}", s.report.remaining);
