@@ -28,3 +28,84 @@ fn monocular_slam_meets_ate_target() {
     eprintln!("metric ATE (SE3, scale from priors) {rmse_metric:.3} m");
     assert!(r.report.alignment.scale.is_finite() && r.report.alignment.scale > 0.0);
 }
+
+/// Renders the walk with `noise` frames of random blocks (nothing to
+/// track) replacing `skip` poses after frame 40: the camera jumps while
+/// tracking is blind. Returns the ground truth of the rendered frames (t =
+/// folder index / 30) and the timestamps of the noise frames.
+fn write_gap_folder(dir: &std::path::Path, noise: usize, skip: usize) -> (Vec<(f64, nalgebra::Isometry3<f64>)>, Vec<f64>) {
+    use opencv::core::{Mat, Scalar, Vector, CV_8UC3};
+    use opencv::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use roomscribe::recon::testscene::{render, walk_trajectory, Scene};
+    let k = Intrinsics::from_hfov(480, 360, 65.0);
+    let scene = Scene::standard(5);
+    let poses = walk_trajectory(&scene, 90, 1.45, 1.8);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let (mut gt, mut noise_t) = (vec![], vec![]);
+    let mut i = 0usize;
+    let write = |img: &Mat, i: &mut usize| {
+        opencv::imgcodecs::imwrite(dir.join(format!("frame_{:05}.png", *i)).to_str().unwrap(), img, &Vector::new()).unwrap();
+        *i += 1;
+    };
+    for (j, p) in poses.iter().enumerate() {
+        if j == 40 {
+            for _ in 0..noise {
+                let mut img = Mat::new_rows_cols_with_default(360, 480, CV_8UC3, Scalar::all(0.0)).unwrap();
+                for y in 0..360 {
+                    for x in 0..480 {
+                        let v: u8 = if (x / 8 + y / 8) % 3 == 0 { rng.random() } else { 128 };
+                        *img.at_2d_mut::<opencv::core::Vec3b>(y, x).unwrap() = opencv::core::Vec3b::from([v, v, v]);
+                    }
+                }
+                noise_t.push(i as f64 / 30.0);
+                write(&img, &mut i);
+            }
+        }
+        if (40..40 + skip).contains(&j) {
+            continue;
+        }
+        let (img, _) = render(&scene, &k, p).unwrap();
+        gt.push((i as f64 / 30.0, *p));
+        write(&img, &mut i);
+    }
+    std::fs::write(dir.join("intrinsics.yaml"), k.to_yaml("test camera")).unwrap();
+    (gt, noise_t)
+}
+
+#[test]
+fn short_gap_is_relocalised_and_blind_frames_stay_untracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gt, noise_t) = write_gap_folder(dir.path(), 6, 8);
+    let r = reconstruct(dir.path(), &ReconConfig::default(), &mut |_| {}).unwrap();
+    let t = &r.report.tracking;
+    let (rmse, n) = ate(&r.trajectory, &gt, true);
+    let len = path_length(&gt);
+    eprintln!("gap: ATE {rmse:.4} m = {:.2}% of {len:.2} m over {n}/{} poses; tracking {}", 100.0 * rmse / len, gt.len(), serde_json::to_string(t).unwrap());
+    assert!(t.tracking_losses >= 1 && !t.losses.is_empty(), "the blind frames must be reported as a loss");
+    assert!(t.relocalisations + t.merges >= 1);
+    assert!(r.trajectory.poses.iter().all(|p| noise_t.iter().all(|q| (p.t - q).abs() > 1e-3)), "a blind frame got a pose");
+    // Every frame the selector kept is tracked except the blind ones (the
+    // selector skips some frames that barely moved).
+    assert!(t.frames_lost <= noise_t.len() + 2, "{} frames lost", t.frames_lost);
+    assert!(n as f64 >= 0.75 * gt.len() as f64, "only {n} of {} frames tracked", gt.len());
+    assert!(rmse < 0.02 * len, "ATE {rmse} vs path {len}");
+}
+
+#[test]
+fn long_gap_starts_a_new_map_that_is_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gt, noise_t) = write_gap_folder(dir.path(), 20, 8);
+    let r = reconstruct(dir.path(), &ReconConfig::default(), &mut |_| {}).unwrap();
+    let t = &r.report.tracking;
+    let (rmse, n) = ate(&r.trajectory, &gt, true);
+    let len = path_length(&gt);
+    eprintln!("long gap: ATE {rmse:.4} m = {:.2}% of {len:.2} m over {n}/{} poses; maps {}; tracking {}", 100.0 * rmse / len, gt.len(), r.report.maps, serde_json::to_string(t).unwrap());
+    assert!(t.maps_started >= 2, "a new map should start after the long gap");
+    assert!(t.merges >= 1, "the new map should be merged into the first");
+    assert!(r.trajectory.poses.iter().all(|p| noise_t.iter().all(|q| (p.t - q).abs() > 1e-3)), "a blind frame got a pose");
+    assert!(t.frames_lost <= noise_t.len() + 2, "{} frames lost", t.frames_lost);
+    assert!(n as f64 >= 0.75 * gt.len() as f64, "only {n} of {} frames tracked", gt.len());
+    assert!(rmse < 0.02 * len, "ATE {rmse} vs path {len}");
+}

@@ -832,6 +832,13 @@ fn cloud_from_the_sensor_simulator() {
             let s0 = solve(&noisy, None, &SolveConfig::default()).unwrap();
             let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
             used += 1;
+            if std::env::var("SOLVE_SENSOR_DEBUG").is_ok() {
+                for k in s.report.skipped.iter().filter(|k| k.pass == roomscribe::solve::Pass::Refine) {
+                    eprintln!("{} seed {seed}: {} {}", profile.name(), k.entity, k.reason);
+                }
+                let e: Vec<f64> = endpoint_errors(&s.layout, &gt);
+                eprintln!("{} seed {seed}: median {:.3} max {:.3}", profile.name(), median(e.clone()), e.iter().copied().fold(0.0, f64::max));
+            }
             if s.report.valid {
                 valid += 1;
             } else {
@@ -851,6 +858,34 @@ fn cloud_from_the_sensor_simulator() {
         assert!(used > 0 && valid == used, "{}: {valid} / {used} valid", profile.name());
         if profile == NoiseProfile::Lidar {
             assert!(a <= 0.03, "LiDAR scans: median endpoint error {a} m > 3 cm");
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_sensor() {
+    use roomscribe::synth::camera::{Intrinsics, PathConfig};
+    use roomscribe::synth::capture::{rooms_of, Capture, SCAN_TRAJECTORY_FPS};
+    use roomscribe::synth::scan::ScanConfig;
+    use roomscribe::synth::{generate, SceneConfig};
+    let seed: u64 = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
+    let scene = generate(seed, &SceneConfig::default()).expect("scene");
+    let gt = scene.layout.clone();
+    let capture = Capture::new(&scene.world, &gt, rooms_of(&scene), &PathConfig::default(), seed).unwrap();
+    let traj = capture.path.trajectory(SCAN_TRAJECTORY_FPS);
+    let profile = if std::env::var("MVS").is_ok() { roomscribe::synth::scan::NoiseProfile::Mvs } else { roomscribe::synth::scan::NoiseProfile::Lidar };
+    let cfg = ScanConfig { profile, target_points: 50_000, intrinsics: Intrinsics::for_size(640, 480), ..ScanConfig::default() };
+    let cloud = capture.scan(&traj, &cfg, seed);
+    let noisy = perturb(&gt, &Perturb { noise: (0.1, 0.1), ..Default::default() }, seed + 1000);
+    let s = solve(&noisy, Some(&cloud), &SolveConfig::default()).unwrap();
+    eprintln!("frame {:?}", s.report.frame.map(f64::to_degrees));
+    for c in s.report.changes.iter().filter(|c| c.pass == roomscribe::solve::Pass::Refine) {
+        eprintln!("{} {:.3} {}", c.entity, c.moved, c.detail);
+    }
+    for g in &gt.walls {
+        if let Some(w) = s.layout.wall(g.id) {
+            eprintln!("wall {} t {:.2} gt {:?} {:?} solved {:?} {:?}", g.id, g.thickness, &g.a[..2], &g.b[..2], &w.a[..2], &w.b[..2]);
         }
     }
 }

@@ -148,6 +148,8 @@ pub struct TrackStats {
     pub losses: Vec<LossEvent>,
     pub relocalisations: usize,
     pub maps_started: usize,
+    /// Maps merged into an older one after it was seen again.
+    pub merges: usize,
     pub ba_runs: usize,
 }
 
@@ -165,6 +167,18 @@ const PENDING_KEYFRAMES: usize = 6;
 /// Pending frames further than this (frames) from every keyframe of a map
 /// are not localised in it.
 const PENDING_MAX_FRAME_GAP: usize = 60;
+/// Newest keyframes of an older map tried at every merge attempt.
+const MERGE_RECENT_KEYFRAMES: usize = 3;
+/// Keyframes of an older map sampled per merge attempt besides those.
+const MERGE_KEYFRAMES: usize = 5;
+/// Refined PnP inliers needed to merge maps (stricter than tracking).
+const MERGE_MIN_INLIERS: usize = 40;
+/// Features matched in both maps needed for the scale between them.
+const MERGE_MIN_SHARED: usize = 15;
+/// Largest interquartile spread of the depth ratios (relative to the median).
+const MERGE_MAX_SCALE_SPREAD: f64 = 0.3;
+/// Iterations of the bundle adjustment after a merge.
+const MERGE_BA_ITERATIONS: usize = 10;
 /// Iterations of the final full bundle adjustment.
 const GLOBAL_BA_ITERATIONS: usize = 15;
 
@@ -188,6 +202,7 @@ pub struct Tracker {
     rgbd: bool,
     init: Option<InitRef>,
     pending: Vec<PendingFrame>,
+    merge_attempts: usize,
     last: Option<Isometry3<f64>>,
     velocity: Isometry3<f64>,
     ref_kf: usize,
@@ -199,6 +214,8 @@ pub struct Tracker {
 
 /// A pose with the map point matched to each feature.
 type PoseMatches = (Isometry3<f64>, Vec<Option<usize>>);
+/// A relocalised pose, its matches, and the keyframe that matched.
+type Relocalised = (Isometry3<f64>, Vec<Option<usize>>, usize);
 
 /// Map points created per keyframe from depth at most (RGB-D).
 const MAX_NEW_DEPTH_POINTS: usize = 1000;
@@ -215,7 +232,7 @@ const TRI_PARTNERS: usize = 6;
 /// Baseline / median scene depth accepted for triangulation (ORB-SLAM uses
 /// 0.01 with many more keyframes; larger keeps depth errors small, smaller
 /// keeps the map growing while a phone mostly turns on the spot).
-const TRI_MIN_BASELINE_RATIO: f64 = 0.02;
+const TRI_MIN_BASELINE_RATIO: f64 = 0.01;
 /// Keyframes (the new one included) that must agree on a new point.
 const TRI_MIN_VIEWS: usize = 3;
 /// Epipolar distance accepted when matching for triangulation (pixels at
@@ -243,6 +260,7 @@ impl Tracker {
             rgbd,
             init: None,
             pending: vec![],
+            merge_attempts: 0,
             last: None,
             velocity: Isometry3::identity(),
             ref_kf: 0,
@@ -276,7 +294,15 @@ impl Tracker {
         };
         let result = match result {
             Some(r) => Some(r),
-            None => self.relocalise(&feats)?,
+            // A relocalised pose seeds guided matching against the local
+            // map, which finds far more matches than one keyframe gives.
+            None => match self.relocalise(&feats)? {
+                Some((pose, m, kfi)) => match self.track_local_near(&feats, &pose, Some(kfi))? {
+                    Some(r) if r.1.iter().flatten().count() > m.iter().flatten().count() => Some(r),
+                    _ => Some((pose, m)),
+                },
+                None => None,
+            },
         };
         let Some((pose, matched)) = result else {
             if !self.lost {
@@ -326,6 +352,9 @@ impl Tracker {
             self.insert_keyframe(frame_index, t, image, depth, feats, matched, pose)?;
         }
         self.record_frame(frame_index, t, pose);
+        if need_kf && !self.rgbd && self.maps.len() > 1 {
+            self.try_merge()?;
+        }
         Ok(TrackState::Tracked { keyframe: need_kf })
     }
 
@@ -339,13 +368,19 @@ impl Tracker {
         }
     }
 
-    /// Map points seen by the last `local_kfs` keyframes.
-    fn local_points(&self) -> Vec<usize> {
+    /// Map points seen by the last `local_kfs` keyframes (and by those
+    /// around `anchor`).
+    fn local_points(&self, anchor: Option<usize>) -> Vec<usize> {
         let Some(map) = self.maps.last() else { return vec![] };
-        let start = map.kfs.len().saturating_sub(self.cfg.local_kfs);
+        let n = map.kfs.len();
+        let mut kfs: Vec<usize> = (n.saturating_sub(self.cfg.local_kfs)..n).collect();
+        if let Some(a) = anchor {
+            let h = self.cfg.local_kfs / 2;
+            kfs.extend((a.saturating_sub(h)..(a + h + 1).min(n)).filter(|i| *i + self.cfg.local_kfs < n));
+        }
         let mut seen = vec![false; map.points.len()];
         let mut out = vec![];
-        for kf in &map.kfs[start..] {
+        for kf in kfs.iter().filter_map(|&i| map.kfs.get(i)) {
             for p in kf.point_of.iter().flatten() {
                 if !seen[*p] && !map.points[*p].bad {
                     seen[*p] = true;
@@ -416,8 +451,14 @@ impl Tracker {
 
     /// Tracks against the local map from a predicted pose.
     fn track_local(&self, feats: &Features, pred: &Isometry3<f64>) -> Result<Option<PoseMatches>, ReconError> {
+        self.track_local_near(feats, pred, None)
+    }
+
+    /// [`Self::track_local`] with the keyframes around `anchor` added to
+    /// the local map (after relocalisation against an older keyframe).
+    fn track_local_near(&self, feats: &Features, pred: &Isometry3<f64>, anchor: Option<usize>) -> Result<Option<PoseMatches>, ReconError> {
         let grid = Grid::new(&feats.points, self.width, self.height, 16.0);
-        let local = self.local_points();
+        let local = self.local_points(anchor);
         let mut pose = *pred;
         let mut matched = vec![];
         let mut ok = false;
@@ -460,7 +501,7 @@ impl Tracker {
     }
 
     /// Brute-force matching against recent keyframes + PnP.
-    fn relocalise(&self, feats: &Features) -> Result<Option<PoseMatches>, ReconError> {
+    fn relocalise(&self, feats: &Features) -> Result<Option<Relocalised>, ReconError> {
         let Some(map) = self.maps.last() else { return Ok(None) };
         let n = map.kfs.len();
         let mut order: Vec<usize> = (n.saturating_sub(10)..n).rev().collect();
@@ -468,13 +509,18 @@ impl Tracker {
             order.extend((0..n - 10).rev().step_by(3));
         }
         order.truncate(15);
-        self.relocalise_in(map, feats, &order)
+        self.relocalise_kf(map, feats, &order)
     }
 
     /// Matches `feats` against the keyframes `order` of `map` in turn
     /// (brute force on descriptors of their map points) and takes the
     /// first PnP RANSAC pose with enough refined inliers.
     fn relocalise_in(&self, map: &Map, feats: &Features, order: &[usize]) -> Result<Option<PoseMatches>, ReconError> {
+        Ok(self.relocalise_kf(map, feats, order)?.map(|(p, m, _)| (p, m)))
+    }
+
+    /// [`Self::relocalise_in`], also returning the keyframe that matched.
+    fn relocalise_kf(&self, map: &Map, feats: &Features, order: &[usize]) -> Result<Option<Relocalised>, ReconError> {
         for &kfi in order {
             let Some(kf) = map.kfs.get(kfi) else { continue };
             let m = match_brute(&feats.desc, &kf.feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
@@ -494,7 +540,7 @@ impl Tracker {
             }
             let (p, m2, cnt) = self.refine_in(map, feats, &pose, &matched);
             if cnt >= self.cfg.min_inliers {
-                return Ok(Some((p, m2)));
+                return Ok(Some((p, m2, kfi)));
             }
         }
         Ok(None)
@@ -587,6 +633,128 @@ impl Tracker {
             self.pending.remove(0);
         }
         self.pending.push(PendingFrame { frame_index, t, feats });
+    }
+
+    /// Tries to localise the current map's newest keyframe in each older
+    /// map; on success the current map is brought into the older map's
+    /// frame by the similarity the keyframe's two poses and its shared
+    /// points give (rotation, translation, scale), appended to it, shared
+    /// points fused, and the merged map bundle-adjusted.
+    fn try_merge(&mut self) -> Result<(), ReconError> {
+        self.merge_attempts += 1;
+        let Some(cur) = self.maps.last() else { return Ok(()) };
+        let Some(kf) = cur.kfs.last() else { return Ok(()) };
+        let mut found = None;
+        for ai in (0..self.maps.len() - 1).rev() {
+            let a = &self.maps[ai];
+            let n = a.kfs.len();
+            if n == 0 {
+                continue;
+            }
+            // Spread the tried keyframes over the map and over attempts.
+            // The newest keyframes first (a map is most often seen again
+            // right after it was lost), then a sample spread over the map.
+            let stride = n.div_ceil(MERGE_KEYFRAMES).max(1);
+            let mut order: Vec<usize> = (n.saturating_sub(MERGE_RECENT_KEYFRAMES)..n).rev().collect();
+            order.extend(((self.merge_attempts % stride)..n.saturating_sub(MERGE_RECENT_KEYFRAMES)).step_by(stride));
+            let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else { continue };
+            if matched_a.iter().flatten().count() < MERGE_MIN_INLIERS {
+                continue;
+            }
+            // Scale: depth of the same features in both maps.
+            let mut ratios: Vec<f64> = kf
+                .point_of
+                .iter()
+                .zip(&matched_a)
+                .filter_map(|(pb, pa)| {
+                    let (pb, pa) = ((*pb)?, (*pa)?);
+                    let zb = (kf.cam_from_world * cur.points[pb].pos).z;
+                    let za = (pose_a * a.points[pa].pos).z;
+                    (zb > 0.0 && za > 0.0).then_some(za / zb)
+                })
+                .collect();
+            if ratios.len() < MERGE_MIN_SHARED {
+                continue;
+            }
+            ratios.sort_by(|x, y| x.total_cmp(y));
+            let s = ratios[ratios.len() / 2];
+            let spread = (ratios[3 * ratios.len() / 4] - ratios[ratios.len() / 4]) / s;
+            if !(s.is_finite() && s > 0.0) || spread > MERGE_MAX_SCALE_SPREAD {
+                continue;
+            }
+            found = Some((ai, pose_a, matched_a, s));
+            break;
+        }
+        let Some((ai, pose_a, matched_a, s)) = found else { return Ok(()) };
+        let Some(b) = self.maps.pop() else { return Ok(()) };
+        let pose_b = b.kfs.last().map(|k| k.cam_from_world).unwrap_or_else(Isometry3::identity);
+        // x_a = s R_a^T R_b x_b + R_a^T (s t_b - t_a)
+        let r_ab = pose_a.rotation.inverse() * pose_b.rotation;
+        let t_ab = pose_a.rotation.inverse() * (pose_b.translation.vector * s - pose_a.translation.vector);
+        let to_a = |x: &Point3<f64>| Point3::from(r_ab * x.coords * s + t_ab);
+        let pose_to_a = |cam_from_b: &Isometry3<f64>| {
+            // Camera centre and orientation carried over; translation rescaled.
+            let c_b = Point3::from(cam_from_b.inverse().translation.vector);
+            let rot = cam_from_b.rotation * r_ab.inverse();
+            let c_a = to_a(&c_b);
+            Isometry3::from_parts((-(rot * c_a.coords)).into(), rot)
+        };
+        let a = &mut self.maps[ai];
+        let (kf_off, pt_off) = (a.kfs.len(), a.points.len());
+        let last_kf_b = b.kfs.len().saturating_sub(1);
+        for mut p in b.points {
+            p.pos = to_a(&p.pos);
+            for o in &mut p.obs {
+                o.0 += kf_off;
+            }
+            a.points.push(p);
+        }
+        for mut k in b.kfs {
+            k.cam_from_world = pose_to_a(&k.cam_from_world);
+            for p in k.point_of.iter_mut().flatten() {
+                *p += pt_off;
+            }
+            a.kfs.push(k);
+        }
+        for mut f in b.frames {
+            f.ref_kf += kf_off;
+            f.cam_from_ref.translation.vector *= s;
+            a.frames.push(f);
+        }
+        a.frames.sort_by_key(|f| f.frame_index);
+        // Fuse the points both maps matched in the merge keyframe.
+        let kfm = kf_off + last_kf_b;
+        for (fi, pa) in matched_a.iter().enumerate() {
+            let (Some(pa), Some(pb)) = (*pa, a.kfs[kfm].point_of.get(fi).copied().flatten()) else { continue };
+            if pa == pb || a.points[pb].bad {
+                continue;
+            }
+            let obs = std::mem::take(&mut a.points[pb].obs);
+            a.points[pb].bad = true;
+            for (kk, ff) in obs {
+                if let Some(slot) = a.kfs[kk].point_of.get_mut(ff) {
+                    *slot = Some(pa);
+                }
+                if !a.points[pa].obs.iter().any(|o| o.0 == kk) {
+                    a.points[pa].obs.push((kk, ff));
+                }
+            }
+        }
+        let (k, px) = (self.k, self.cfg.inlier_px);
+        bundle_adjust(a, &k, px, usize::MAX, MERGE_BA_ITERATIONS);
+        let merged = self.maps.remove(ai);
+        self.maps.push(merged);
+        self.stats.merges += 1;
+        self.stats.ba_runs += 1;
+        // Tracking continues in the merged map.
+        let Some(m) = self.maps.last() else { return Ok(()) };
+        let pose = m.kfs[kfm].cam_from_world;
+        self.velocity = Isometry3::identity();
+        self.last = Some(pose);
+        self.ref_kf = kfm;
+        self.since_kf = 0;
+        self.ref_tracked = m.kfs[kfm].point_of.iter().flatten().count();
+        Ok(())
     }
 
     /// Ends the sequence: a full bundle adjustment of every monocular map,
@@ -785,8 +953,16 @@ impl Tracker {
                 (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
             })
             .collect();
+        // The widest baselines (depth accuracy) and the newest keyframes
+        // (they see the area that just came into view).
+        let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
         partners.sort_by(|a, b| b.0.total_cmp(&a.0));
-        partners.truncate(TRI_PARTNERS);
+        partners.truncate(TRI_PARTNERS - newest.len());
+        for p in newest {
+            if !partners.iter().any(|q| q.1 == p.1) {
+                partners.push(p);
+            }
+        }
         // Epipolar matches of every partner: feature of kfi -> (partner, feature).
         let nf = map.kfs[kfi].feats.len();
         let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];

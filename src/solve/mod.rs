@@ -84,6 +84,10 @@ pub struct SolveConfig {
     pub refine_min_inliers: usize,
     /// Point-cloud refinement: largest move (m) evidence may cause.
     pub refine_max_shift: f64,
+    /// Point-cloud refinement: also turn the dominant frame to the walls'
+    /// directions in the cloud (a frame then within `axis_prior_deg` of the
+    /// axes becomes the axes).
+    pub refine_frame: bool,
     /// Seed of the refinement's RANSAC.
     pub seed: u64,
 }
@@ -121,6 +125,7 @@ impl Default for SolveConfig {
             refine_inlier: 0.03,
             refine_min_inliers: 50,
             refine_max_shift: 0.3,
+            refine_frame: true,
             seed: 0,
         }
     }

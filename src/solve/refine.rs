@@ -49,12 +49,13 @@ pub const COVERAGE_BIN: f64 = 0.1;
 /// the wall's plane: the evidence must be a vertical plane parallel to the
 /// wall.
 pub const MAX_PLANE_ANGLE_DEG: f64 = 10.0;
-/// Votes are thinned to one per cell of this size (m) along the wall and
-/// up it: RANSAC then weighs surfaces by the area they cover, not by their
-/// point density (a sofa scanned from close up is denser than the wall
-/// behind it).
+/// Points are thinned to one vote (the median across the wall) per cell of
+/// this size (m) along the wall and up it: RANSAC then weighs surfaces by
+/// the area they cover, not by their point density (a sofa scanned from
+/// close up is denser than the wall behind it).
 pub const THIN_CELL: f64 = 0.05;
-/// ... and of this size (m) across it (the inlier threshold's scale).
+/// Thickness estimation thins by occupancy instead, also across the wall
+/// in cells of this size (m), so that both faces keep their votes.
 pub const THIN_CELL_ACROSS: f64 = 0.03;
 /// At most this many points per line enter RANSAC (an even subsample
 /// beyond): 5000 points pin an offset to a fraction of a millimetre.
@@ -68,6 +69,11 @@ const THIN_WALL: f64 = 1e-3;
 /// Distance (m) off the centre line at which the room on each side of a
 /// wall is probed.
 const SIDE_PROBE: f64 = 0.05;
+/// Frame refit: walls shorter than this (m) give no direction; at least
+/// this many walls must; turns below this (degrees) are not made.
+pub const FRAME_MIN_WALL: f64 = 1.0;
+pub const FRAME_MIN_WALLS: usize = 2;
+pub const FRAME_MIN_TURN_DEG: f64 = 0.01;
 /// Thickness estimation: the closest and farthest two faces of one wall
 /// may be (m), and the share of the stronger face's inliers the weaker
 /// needs (a sofa back is not a second face).
@@ -195,16 +201,28 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
         return;
     }
     let band = cfg.refine_band;
-    // Heights as the height pass left them (the graph's may be older).
-    let height = |id: u32| layout.wall(id).map_or(0.0, |w| w.height);
-    let (mut lo, mut hi) = (P2::repeat(f64::INFINITY), P2::repeat(f64::NEG_INFINITY));
-    for w in &g.walls {
-        let reach = band + w.thickness.max(0.0) / 2.0 + 1e-6;
-        for p in [w.a, w.b] {
-            lo = lo.inf(&(p - P2::repeat(reach)));
-            hi = hi.sup(&(p + P2::repeat(reach)));
+    let bounds = |g: &WallGraph| {
+        let (mut lo, mut hi) = (P2::repeat(f64::INFINITY), P2::repeat(f64::NEG_INFINITY));
+        for w in &g.walls {
+            let reach = band + w.thickness.max(0.0) / 2.0 + 1e-6;
+            for p in [w.a, w.b] {
+                lo = lo.inf(&(p - P2::repeat(reach)));
+                hi = hi.sup(&(p + P2::repeat(reach)));
+            }
         }
+        (lo, hi)
+    };
+    let (lo, hi) = bounds(g);
+    let frame_turned = {
+        // Heights as the height pass left them (the graph's may be older).
+        let height = |id: u32| layout.wall(id).map_or(0.0, |w| w.height);
+        cfg.refine_frame && refine_frame(g, &Points::new(cloud, g, lo, hi), cfg, height, report)
+    };
+    if frame_turned {
+        write_back(layout, g);
     }
+    let height = |id: u32| layout.wall(id).map_or(0.0, |w| w.height);
+    let (lo, hi) = bounds(g);
     let points = Points::new(cloud, g, lo, hi);
     let rs = rooms(layout, &cfg.tolerances);
 
@@ -355,6 +373,122 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
     write_back(layout, g);
 }
 
+/// 2D line estimator for the frame refit (two-point hypotheses,
+/// total least squares on many).
+struct LineEstimator;
+
+impl Estimator for LineEstimator {
+    type Datum = P2;
+    type Model = crate::geom::line::Line2;
+    const SAMPLE_SIZE: usize = 2;
+
+    fn fit(&self, sample: &[P2]) -> Option<crate::geom::line::Line2> {
+        match sample {
+            [a, b] => crate::geom::line::Line2::through(*a, *b),
+            _ => crate::geom::line::fit_line(sample),
+        }
+    }
+
+    fn residual(&self, model: &crate::geom::line::Line2, p: &P2) -> f64 {
+        model.distance(p)
+    }
+}
+
+/// Frame refit: the decoded walls' directions (hence the frame estimated
+/// from them) can be a few degrees off; the cloud's walls are not. For
+/// every Manhattan wall at least [`FRAME_MIN_WALL`] long, a RANSAC line
+/// through its band's points gives its direction in the cloud; the
+/// length-weighted median deviation from the frame (at least
+/// [`FRAME_MIN_WALLS`] walls) turns the frame, about the layout's centre,
+/// so that every wall keeps its class and stays exact. A frame within
+/// `axis_prior_deg` of the axes becomes the axes, as in the frame pass (the
+/// cloud was aligned to gravity and the Manhattan axes upstream). Returns
+/// whether the frame turned.
+fn refine_frame(g: &mut WallGraph, points: &Points, cfg: &SolveConfig, height: impl Fn(u32) -> f64, report: &mut SolveReport) -> bool {
+    use crate::geom::line::{angle_diff_mod, angle_of, signed_angle_diff_mod};
+    use std::f64::consts::{FRAC_PI_2, PI};
+    let mut devs: Vec<(f64, f64)> = Vec::new();
+    for (i, w) in g.walls.iter().enumerate() {
+        if w.class == Class::Free || w.len() < FRAME_MIN_WALL {
+            continue;
+        }
+        let Some(n) = normal(w) else { continue };
+        let pts: Vec<P2> = gather(w, n, cfg.refine_band + w.thickness.max(0.0) / 2.0, points, height(w.id))
+            .into_iter()
+            .map(|(k, _, _)| {
+                let [u, v, _] = points.pts[k as usize];
+                P2::new(u, v)
+            })
+            .collect();
+        let rc = RansacConfig { threshold: cfg.refine_inlier, max_iterations: RANSAC_ITERATIONS, min_inliers: cfg.refine_min_inliers, seed: cfg.seed ^ (i as u64) ^ 0xf4a3e, ..Default::default() };
+        let Ok(fit) = ransac(&LineEstimator, &pts, &rc) else { continue };
+        let axis = if w.class == Class::U { 0.0 } else { FRAC_PI_2 };
+        let d = signed_angle_diff_mod(angle_of(&fit.model.dir), axis, PI);
+        if d.abs() <= cfg.snap_angle_deg.to_radians() {
+            devs.push((d, w.len()));
+        }
+    }
+    if devs.len() < FRAME_MIN_WALLS {
+        return false;
+    }
+    devs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = devs.iter().map(|d| d.1).sum();
+    let mut acc = 0.0;
+    let mut delta = 0.0;
+    for (d, wgt) in &devs {
+        acc += wgt;
+        delta = *d;
+        if acc >= total / 2.0 {
+            break;
+        }
+    }
+    let old = g.frame.angle;
+    let mut new = (old + delta).rem_euclid(FRAC_PI_2);
+    if angle_diff_mod(new, 0.0, FRAC_PI_2) <= cfg.axis_prior_deg.to_radians() {
+        new = 0.0;
+    }
+    let turn = signed_angle_diff_mod(new, old, FRAC_PI_2);
+    if turn.abs() < FRAME_MIN_TURN_DEG.to_radians() {
+        return false;
+    }
+    // Turn about the walls' centre: in frame coordinates that is one
+    // translation of every wall, so U / V walls stay exactly U / V.
+    let m = g.walls.iter().fold(P2::zeros(), |s, w| s + w.a + w.b) / (2 * g.walls.len()) as f64;
+    let c = g.frame.to_world(m);
+    let target = old + turn;
+    let t = super::walls::Frame::new(target).to_frame(c) - g.frame.to_frame(c);
+    for w in &mut g.walls {
+        w.a += t;
+        w.b += t;
+    }
+    // The frame angle lives in [0, 90°): past either end, the frame
+    // coordinates turn a quarter (exactly: a swap and a sign) and U and V
+    // trade places.
+    let k = ((target - new) / FRAC_PI_2).round();
+    let quarter: Option<fn(P2) -> P2> = if k > 0.5 {
+        Some(|q: P2| P2::new(-q.y, q.x))
+    } else if k < -0.5 {
+        Some(|q: P2| P2::new(q.y, -q.x))
+    } else {
+        None
+    };
+    if let Some(f) = quarter {
+        for w in &mut g.walls {
+            w.a = f(w.a);
+            w.b = f(w.b);
+            w.class = match w.class {
+                Class::U => Class::V,
+                Class::V => Class::U,
+                Class::Free => Class::Free,
+            };
+        }
+    }
+    g.frame = super::walls::Frame::new(new);
+    report.frame = Some(new);
+    report.change(EntityRef::Layout, Pass::Refine, turn.abs(), format!("frame turned {:.2}° to the walls' directions in the cloud ({} walls)", turn.to_degrees(), devs.len()));
+    true
+}
+
 /// Cloud points near wall `w`'s line: `(point, along, across)` with
 /// `across` measured along `n`, within `reach` of the line, inside the
 /// trimmed extent and the height band, thinned to one per cell.
@@ -470,7 +604,8 @@ fn fit_line_offset(
         return Err("degenerate wall".into());
     };
     let mut votes: Vec<Vote> = Vec::new();
-    let mut seen: std::collections::HashSet<(usize, i64, i64, i64, i8)> = Default::default();
+    let mut cells: std::collections::BTreeMap<(usize, i64, i64), Vec<(f64, u32)>> = Default::default();
+    let mut faces: Vec<(usize, f64, Vec<f64>)> = Vec::new();
     // (wall, trimmed along-interval) for the coverage test.
     let mut spans: Vec<(usize, f64, f64)> = Vec::new();
     for &i in members {
@@ -504,19 +639,19 @@ fn fit_line_offset(
             if along < t0 || along > t1 || across.abs() > reach {
                 continue;
             }
-            for &s in &sides {
-                let offset = across - s * half;
-                let key = (
-                    i,
-                    (along / THIN_CELL).floor() as i64,
-                    (z / THIN_CELL).floor() as i64,
-                    (offset / THIN_CELL_ACROSS).floor() as i64,
-                    s as i8,
-                );
-                if seen.insert(key) {
-                    votes.push(Vote { offset, point: idx, side: s, wall: i });
-                }
-            }
+            cells.entry((i, (along / THIN_CELL).floor() as i64, (z / THIN_CELL).floor() as i64)).or_default().push((across, idx));
+        }
+        faces.push((i, half, sides));
+    }
+    // One vote per cell: its median point across the wall. Surfaces then
+    // count by the area they cover, and a few floaters in front of a wall
+    // (stereo) move no cell's median.
+    for ((i, _, _), mut pts) in cells {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let (across, idx) = pts[(pts.len() - 1) / 2];
+        let Some((_, half, sides)) = faces.iter().find(|f| f.0 == i) else { continue };
+        for &s in sides {
+            votes.push(Vote { offset: across - s * half, point: idx, side: s, wall: i });
         }
     }
     if spans.is_empty() {
@@ -829,6 +964,51 @@ mod tests {
         assert!(y_of(&s.layout, 0).abs() < 0.01, "bottom wall at y = {}", y_of(&s.layout, 0));
         assert!((s.layout.wall(2).unwrap().a[0] - 6.0).abs() < 0.01);
         assert!(s.report.changes.iter().any(|c| c.entity == EntityRef::Wall(6) && c.detail.contains("measured")));
+    }
+
+    #[test]
+    fn a_frame_decoded_a_few_degrees_off_turns_to_the_cloud() {
+        // The true room turned 20° about the origin; the decoded layout
+        // turned 2.5° more about the room's centre (every wall agrees, so
+        // the frame estimate is 22.5°).
+        let rot = |p: [f64; 2], a: f64, c: [f64; 2]| {
+            let (s, co) = a.sin_cos();
+            let (x, y) = (p[0] - c[0], p[1] - c[1]);
+            [c[0] + co * x - s * y, c[1] + s * x + co * y]
+        };
+        let r = 20f64.to_radians();
+        let pts: Vec<[f32; 3]> = room_cloud(7, None)
+            .into_iter()
+            .map(|p| {
+                let q = rot([p[0] as f64, p[1] as f64], r, [0.0, 0.0]);
+                [q[0] as f32, q[1] as f32, p[2]]
+            })
+            .collect();
+        let cloud = PointCloud::from_points(pts);
+        let mut l = room(0.0);
+        let centre = rot([2.5, 2.0], r, [0.0, 0.0]);
+        for w in &mut l.walls {
+            for e in [&mut w.a, &mut w.b] {
+                let q = rot(rot([e[0], e[1]], r, [0.0, 0.0]), 2.5f64.to_radians(), centre);
+                e[0] = q[0];
+                e[1] = q[1];
+            }
+        }
+        let cfg = SolveConfig::default();
+        let plain = solve(&l, None, &cfg).unwrap();
+        let s = solve(&l, Some(&cloud), &cfg).unwrap();
+        assert!(s.report.valid, "{:?}", s.report.remaining);
+        assert!((s.report.frame.unwrap() - r).abs() < 0.1f64.to_radians(), "frame {:?}", s.report.frame.map(f64::to_degrees));
+        assert!(s.report.changes.iter().any(|c| c.entity == EntityRef::Layout && c.detail.contains("frame turned")));
+        let truth = room(0.0);
+        let err = |l: &Layout| {
+            l.walls.iter().zip(&truth.walls).map(|(w, g)| {
+                let (a, b) = (rot([g.a[0], g.a[1]], r, [0.0, 0.0]), rot([g.b[0], g.b[1]], r, [0.0, 0.0]));
+                ((w.a[0] - a[0]).hypot(w.a[1] - a[1])).max((w.b[0] - b[0]).hypot(w.b[1] - b[1]))
+            }).fold(0.0, f64::max)
+        };
+        assert!(err(&plain.layout) > 0.08, "without the cloud the turn stays: {}", err(&plain.layout));
+        assert!(err(&s.layout) < 0.01, "with it every corner is within 1 cm: {}", err(&s.layout));
     }
 
     #[test]
