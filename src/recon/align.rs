@@ -80,6 +80,13 @@ const LOWER_FLOOR_AREA_RATIO: f64 = 0.05;
 /// Plane normals within this angle of the vanishing direction are averaged
 /// with it (degrees).
 const GRAVITY_AGREE_DEG: f64 = 2.5;
+/// A vertical vanishing direction further than this from the cameras' mean
+/// up vector is not trusted as the gravity anchor (degrees): a phone filming
+/// a room is held within about this pitch on average, while a wrong vanishing
+/// point (a dominant family of slanted lines) can be far off — seen on a
+/// synthetic RGB-D walk where the vanishing point was 40° off and the floor
+/// search around it then missed the floor.
+const VP_PRIOR_GATE_DEG: f64 = 30.0;
 /// Weights of the averaged up estimates: the vanishing direction counts
 /// fully from this many supporting segments; a floor from this area (m²)
 /// (small floor patches seen at grazing angles tilt by a degree or more);
@@ -246,7 +253,8 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
         if s.norm() > 1e-9 { s.normalize() } else { -Vector3::y() }
     };
     let prior = if cfg.gravity_known { Vector3::z() } else { cam_prior };
-    let vertical = vertical.filter(|_| !cfg.gravity_known);
+    let vertical_raw = vertical.filter(|_| !cfg.gravity_known);
+    let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= VP_PRIOR_GATE_DEG);
     // Map units per metre, roughly.
     let mut ds: Vec<f64> = points.iter().map(|p| (p - centres.first().copied().unwrap_or(Point3::origin())).norm()).collect();
     let units = if cfg.metric { 1.0 } else { median(&mut ds).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
@@ -301,6 +309,9 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
     }
     if let Some(v) = vertical {
         push("vertical_vanishing_point", v.up, v.inliers);
+    } else if let Some(v) = vertical_raw {
+        // Found but too far from the cameras' up: listed, never used.
+        push("vertical_vanishing_point_rejected", v.up, v.inliers);
     }
     if let Some(f) = floor {
         push("floor_plane", planes[f].n, planes[f].inliers.len());
@@ -508,6 +519,22 @@ mod tests {
                 assert!(rep.gravity_source.starts_with("vertical_vanishing_point"), "{rep:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_vanishing_point_far_from_the_cameras_up_is_not_trusted() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let map = room(2.6, &mut rng);
+        let centres: Vec<Point3<f64>> = (0..10).map(|i| Point3::new(1.0 + 0.2 * i as f64, 1.0, 1.4)).collect();
+        let ups = vec![UnitQuaternion::from_euler_angles(0.1, 0.0, 0.0) * Vector3::z(); 10];
+        // A confident but wrong vertical direction, 40° off.
+        let wrong = Vertical { up: UnitQuaternion::from_euler_angles(0.7, 0.0, 0.0) * Vector3::z(), inliers: 150, candidates: 200, views: 10, rms_deg: 0.3 };
+        let cfg = AlignConfig { metric: true, ..AlignConfig::default() };
+        let (sim, rep) = align(&map, &centres, &ups, Some(&wrong), &cfg, 1);
+        let grav = (sim.rotation * Vector3::z()).angle(&Vector3::z()).to_degrees();
+        assert!(grav < 1.0, "gravity error {grav}°: {rep:?}");
+        assert!(rep.gravity_source.contains("floor_plane") && !rep.gravity_source.contains("vanishing"), "{rep:?}");
+        assert!(rep.gravity_estimates.iter().any(|e| e.source == "vertical_vanishing_point_rejected" && !e.used), "{rep:?}");
     }
 
     #[test]
