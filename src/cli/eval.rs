@@ -64,6 +64,15 @@ pub enum AlignArg {
     Sim3,
 }
 
+impl From<AlignArg> for Alignment {
+    fn from(a: AlignArg) -> Alignment {
+        match a {
+            AlignArg::Se3 => Alignment::Se3,
+            AlignArg::Sim3 => Alignment::Sim3,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct CloudArgs {
     /// Predicted cloud (.ply) or a folder of them.
@@ -118,10 +127,7 @@ fn layout(a: LayoutArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
 }
 
 fn traj(a: TrajArgs, ctx: Ctx) -> anyhow::Result<Outcome> {
-    let align = match a.align {
-        AlignArg::Se3 => Alignment::Se3,
-        AlignArg::Sim3 => Alignment::Sim3,
-    };
+    let align = Alignment::from(a.align);
     let cfg = TrajConfig { align, max_dt: a.max_dt, rpe_delta: a.rpe_delta, rpe_delta_m: a.rpe_delta_m };
     let out = eval::traj::evaluate_trajectory_paths(&a.est, &a.gt, &cfg)?;
     ctx.note(out.to_markdown());
@@ -137,10 +143,7 @@ fn cloud_aligned(a: &CloudArgs, pred_traj: &Path, gt_traj: &Path, ctx: Ctx) -> a
     for p in [&a.pred, &a.gt] {
         anyhow::ensure!(p.is_file(), "{}: with --pred-traj, --pred and --gt must be PLY files", p.display());
     }
-    let align = match a.align {
-        AlignArg::Se3 => Alignment::Se3,
-        AlignArg::Sim3 => Alignment::Sim3,
-    };
+    let align = Alignment::from(a.align);
     let cfg = TrajConfig { align, max_dt: a.max_dt, ..TrajConfig::default() };
     let est = crate::trajectory::Trajectory::read_tum(pred_traj)?;
     let gt = crate::trajectory::Trajectory::read_tum(gt_traj)?;
