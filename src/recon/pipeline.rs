@@ -3,7 +3,7 @@
 //! own poses), builds the cloud (depth fusion or multi-view stereo), aligns
 //! it (gravity, floor, yaw, scale) and returns cloud, trajectory and report.
 
-use super::align::{align, AlignConfig, Sim3};
+use super::align::{align, AlignConfig};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, OrbConfig};
@@ -18,7 +18,7 @@ use super::vertical::{vertical_direction, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
 use crate::trajectory::{StampedPose, Trajectory};
-use nalgebra::{Isometry3, Point3, Translation3, Vector3};
+use nalgebra::{Isometry3, Point3, Vector3};
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -416,8 +416,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     let (sim, arep) = align(&pts, &centres, &ups, vertical.as_ref(), &acfg, config.seed);
     timings.align_s = ta.elapsed().as_secs_f64();
-    let cloud = transform_cloud(&cloud_map, &sim);
-    let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: transform_pose(&cfw.inverse(), &sim) }).collect() };
+    let mut cloud = cloud_map;
+    cloud.transform_similarity(&sim);
+    let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: sim.transform_pose(&cfw.inverse()) }).collect() };
     if cloud.is_empty() {
         warnings.push("the cloud is empty".into());
     }
@@ -579,22 +580,3 @@ fn sparse_points(map: &Map) -> Vec<(Point3<f64>, [u8; 3])> {
         .collect()
 }
 
-fn transform_cloud(c: &PointCloud, sim: &Sim3) -> PointCloud {
-    PointCloud {
-        points: c
-            .points
-            .iter()
-            .map(|p| {
-                let q = sim.apply(&Point3::new(p[0] as f64, p[1] as f64, p[2] as f64));
-                [q.x as f32, q.y as f32, q.z as f32]
-            })
-            .collect(),
-        colors: c.colors.clone(),
-        normals: None,
-    }
-}
-
-fn transform_pose(world_from_cam_map: &Isometry3<f64>, sim: &Sim3) -> Isometry3<f64> {
-    let c = sim.apply(&Point3::from(world_from_cam_map.translation.vector));
-    Isometry3::from_parts(Translation3::from(c.coords), sim.rotation * world_from_cam_map.rotation)
-}
