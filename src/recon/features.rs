@@ -293,7 +293,7 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let a: Vec<Desc> = (0..300).map(|_| [rng.random(), rng.random(), rng.random(), rng.random()]).collect();
         // b: noisy copies of a (a few bits flipped) and random descriptors.
-        let b: Vec<Desc> = a
+        let mut b: Vec<Desc> = a
             .iter()
             .take(200)
             .map(|d| {
@@ -304,8 +304,8 @@ mod tests {
                 }
                 e
             })
-            .chain((0..200).map(|_| [rng.random(), rng.random(), rng.random(), rng.random()]))
             .collect();
+        b.extend((0..200).map(|_| [rng.random::<u64>(), rng.random(), rng.random(), rng.random()]));
         let fast = match_brute(&a, &b, MATCH_MAX_HAMMING, MATCH_RATIO);
         assert_eq!(fast, match_brute_scan(&a, &b, MATCH_MAX_HAMMING, MATCH_RATIO));
         assert!(fast.len() > 150 && fast.iter().all(|&(i, j)| i == j), "{}", fast.len());
