@@ -455,6 +455,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         removed_floaters,
         warnings,
         timings,
+        tracking_timings: tracker.timings.clone(),
     };
     Ok(Reconstruction { cloud, trajectory, report })
 }

@@ -8,13 +8,14 @@
 //! first keyframe's camera (OpenCV axes) until alignment.
 
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
-use super::features::{hamming, match_brute, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
+use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
 use super::rgbd::{refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3};
 use opencv::core::Mat;
 use opencv::prelude::*;
+use std::time::Instant;
 
 /// A keyframe.
 pub struct KeyFrame {
@@ -154,6 +155,28 @@ pub struct TrackStats {
     pub ba_runs: usize,
 }
 
+/// Seconds spent in the tracker's parts (for the report's speed figures;
+/// wall-clock, so not part of any deterministic output).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TrackTimings {
+    /// Guided matching against the local map, PnP and pose refinement.
+    pub local_s: f64,
+    /// Relocalisation after a tracking failure.
+    pub relocalise_s: f64,
+    /// Map initialisation (matching against the reference, two-view geometry).
+    pub initialise_s: f64,
+    /// New map points at keyframes (epipolar matching, triangulation).
+    pub triangulate_s: f64,
+    /// Local bundle adjustment at keyframes.
+    pub local_ba_s: f64,
+    /// Map merging attempts (and the bundle adjustment after a merge).
+    pub merge_s: f64,
+    /// The final full bundle adjustment.
+    pub final_ba_s: f64,
+    /// Localising untracked frames at the end.
+    pub pending_s: f64,
+}
+
 /// An untracked frame kept for later localisation.
 struct PendingFrame {
     frame_index: usize,
@@ -200,6 +223,7 @@ pub struct Tracker {
     pub height: u32,
     pub maps: Vec<Map>,
     pub stats: TrackStats,
+    pub timings: TrackTimings,
     rgbd: bool,
     init: Option<InitRef>,
     pending: Vec<PendingFrame>,
@@ -277,6 +301,7 @@ impl Tracker {
             height,
             maps: vec![],
             stats: TrackStats::default(),
+            timings: TrackTimings::default(),
             rgbd,
             init: None,
             pending: vec![],
@@ -308,16 +333,22 @@ impl Tracker {
     /// resolution, `feats` extracted from it.
     pub fn track(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
         if self.maps.is_empty() || (self.lost && self.lost_for >= self.cfg.reloc_frames && !self.rgbd) {
-            return self.initialise(frame_index, t, image, depth, feats);
+            let t0 = Instant::now();
+            let r = self.initialise(frame_index, t, image, depth, feats);
+            self.timings.initialise_s += t0.elapsed().as_secs_f64();
+            return r;
         }
         if self.rgbd {
             self.prepare_depth(depth)?;
         }
         let predicted = self.last.map(|p| self.velocity * p);
+        let t0 = Instant::now();
         let result = match (self.lost, predicted) {
             (false, Some(pred)) => self.track_local(&feats, &pred)?,
             _ => None,
         };
+        self.timings.local_s += t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
         let result = match result {
             Some(r) => Some(r),
             // A relocalised pose seeds guided matching against the local
@@ -330,6 +361,7 @@ impl Tracker {
                 None => None,
             },
         };
+        self.timings.relocalise_s += t0.elapsed().as_secs_f64();
         let Some((pose, matched)) = result else {
             if !self.lost {
                 self.stats.tracking_losses += 1;
@@ -385,7 +417,9 @@ impl Tracker {
         }
         self.record_frame(frame_index, t, pose);
         if need_kf && !self.rgbd && self.maps.len() > 1 {
+            let t0 = Instant::now();
             self.try_merge()?;
+            self.timings.merge_s += t0.elapsed().as_secs_f64();
         }
         Ok(TrackState::Tracked { keyframe: need_kf })
     }
@@ -456,20 +490,15 @@ impl Tracker {
                 continue;
             }
             grid.near(&uv, radius, &mut near);
-            let (mut d1, mut d2, mut j1) = (u32::MAX, u32::MAX, usize::MAX);
+            let mut two = BestTwo::new();
             for &j in &near {
                 let j = j as usize;
-                let d = hamming(&mp.desc, &feats.desc[j]);
-                if d < d1 {
-                    d2 = d1;
-                    d1 = d;
-                    j1 = j;
-                } else if d < d2 {
-                    d2 = d;
-                }
+                two.offer(hamming(&mp.desc, &feats.desc[j]), j);
             }
-            if j1 != usize::MAX && d1 <= MATCH_MAX_HAMMING && (d1 as f32) < MATCH_RATIO * d2 as f32 && d1 < best[j1].0 {
-                best[j1] = (d1, Some(pi));
+            if let Some((j1, d1)) = two.accept(MATCH_MAX_HAMMING, MATCH_RATIO) {
+                if d1 < best[j1].0 {
+                    best[j1] = (d1, Some(pi));
+                }
             }
         }
         best.into_iter().map(|b| b.1).collect()
@@ -848,6 +877,7 @@ impl Tracker {
     /// untracked.
     pub fn finish(&mut self) -> Result<(), ReconError> {
         let (k, px) = (self.k, self.cfg.inlier_px);
+        let t0 = Instant::now();
         if !self.rgbd && self.cfg.local_ba {
             for map in &mut self.maps {
                 if map.kfs.len() >= 3 && bundle_adjust(map, &k, px, usize::MAX, GLOBAL_BA_ITERATIONS) {
@@ -855,7 +885,11 @@ impl Tracker {
                 }
             }
         }
-        self.localise_pending()
+        self.timings.final_ba_s += t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        let r = self.localise_pending();
+        self.timings.pending_s += t0.elapsed().as_secs_f64();
+        r
     }
 
     fn localise_pending(&mut self) -> Result<(), ReconError> {
@@ -1001,10 +1035,14 @@ impl Tracker {
             },
         });
         if !rgbd {
+            let t0 = Instant::now();
             self.triangulate_new(kfi);
+            self.timings.triangulate_s += t0.elapsed().as_secs_f64();
         }
         if self.cfg.local_ba && !rgbd {
+            let t0 = Instant::now();
             self.local_ba(false);
+            self.timings.local_ba_s += t0.elapsed().as_secs_f64();
         }
         self.ref_kf = kfi;
         self.since_kf = 0;
@@ -1200,6 +1238,7 @@ fn epipolar_matches(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, b: &KeyFrame
     let e = tx * b_from_a.rotation.to_rotation_matrix().matrix();
     let b_free: Vec<usize> = (0..b.feats.len()).filter(|&i| b.point_of[i].is_none()).collect();
     let b_rays: Vec<nalgebra::Vector3<f64>> = b_free.iter().map(|&j| k.ray(&b.feats.points[j])).collect();
+    let b_tol: Vec<f64> = b_free.iter().map(|&j| EPIPOLAR_PX * PYRAMID_SCALE.powi(b.feats.octave.get(j).copied().unwrap_or(0).max(0))).collect();
     let f = 0.5 * (k.fx + k.fy);
     let mut best_for_b: Vec<(u32, usize)> = vec![(u32::MAX, usize::MAX); b_free.len()];
     let mut cand = vec![];
@@ -1213,23 +1252,15 @@ fn epipolar_matches(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, b: &KeyFrame
             continue;
         }
         let da = &a.feats.desc[ia];
-        let (mut d1, mut d2, mut j1) = (u32::MAX, u32::MAX, usize::MAX);
-        for (jb, rb) in b_rays.iter().enumerate() {
+        let mut two = BestTwo::new();
+        for (jb, (rb, &tol)) in b_rays.iter().zip(&b_tol).enumerate() {
             let jf = b_free[jb];
-            let tol = EPIPOLAR_PX * PYRAMID_SCALE.powi(b.feats.octave.get(jf).copied().unwrap_or(0).max(0));
             if (l.dot(rb)).abs() / ln * f > tol {
                 continue;
             }
-            let d = hamming(da, &b.feats.desc[jf]);
-            if d < d1 {
-                d2 = d1;
-                d1 = d;
-                j1 = jb;
-            } else if d < d2 {
-                d2 = d;
-            }
+            two.offer(hamming(da, &b.feats.desc[jf]), jb);
         }
-        if j1 != usize::MAX && d1 <= TRI_MAX_HAMMING && (d1 as f32) < MATCH_RATIO * d2 as f32 {
+        if let Some((j1, d1)) = two.accept(TRI_MAX_HAMMING, MATCH_RATIO) {
             cand.push((ia, j1));
             if d1 < best_for_b[j1].0 {
                 best_for_b[j1] = (d1, ia);
