@@ -38,7 +38,10 @@ pub struct ReconConfig {
     pub camera_height: Option<f64>,
     /// Frame rate for image folders without a clock.
     pub fps: f64,
-    /// Frames wider than this are downscaled for tracking (pixels).
+    /// Frames wider than this are downscaled for tracking (pixels). 640
+    /// keeps VGA input as it is and tracks 720p/1080p video at 640x360:
+    /// enough for room-scale geometry, and matching costs grow with the
+    /// square of the feature count.
     pub max_width: u32,
     /// Ignore poses the capture provides and estimate them.
     pub ignore_capture_poses: bool,
@@ -72,7 +75,7 @@ impl Default for ReconConfig {
             scale: None,
             camera_height: None,
             fps: 30.0,
-            max_width: 960,
+            max_width: 640,
             ignore_capture_poses: false,
             poses: None,
             max_frames: 0,
@@ -174,6 +177,25 @@ fn choose_intrinsics(input: &Path, cfg: &ReconConfig, capture: Option<Intrinsics
     }
 }
 
+/// Tracking area for which [`OrbConfig::n_features`] is meant (640x480).
+const ORB_REFERENCE_AREA: f64 = 640.0 * 480.0;
+
+/// The ORB settings for frames downscaled to `tw` x `th`: a downscaled
+/// frame smaller than [`ORB_REFERENCE_AREA`] (720p at 640x360) gets
+/// proportionally fewer features, the same density per pixel; frames used
+/// at their own size keep the configured count.
+fn orb_for_tracking_size(orb: &OrbConfig, downscaled: bool, tw: u32, th: u32) -> OrbConfig {
+    let area = tw as f64 * th as f64;
+    if !downscaled || area >= ORB_REFERENCE_AREA {
+        return orb.clone();
+    }
+    let n = (orb.n_features as f64 * area / ORB_REFERENCE_AREA).round() as i32;
+    OrbConfig { n_features: n.clamp(MIN_ORB_FEATURES.min(orb.n_features), orb.n_features), ..orb.clone() }
+}
+
+/// Fewest ORB features [`orb_for_tracking_size`] asks for.
+const MIN_ORB_FEATURES: i32 = 500;
+
 fn to_gray(image: &Mat) -> Result<Mat, ReconError> {
     let mut g = Mat::default();
     imgproc::cvt_color_def(image, &mut g, imgproc::COLOR_BGR2GRAY).map_err(cv("grey conversion"))?;
@@ -252,7 +274,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // and hands kept frames to tracking on this one through a short queue:
     // the two overlap on a multi-core machine.
     let selector = Selector::new(config.select.clone())?;
-    let extractor = if use_given { None } else { Some(Extractor::new(&config.orb)?) };
+    let orb = orb_for_tracking_size(&config.orb, scale_down < 1.0, tw, th);
+    let extractor = if use_given { None } else { Some(Extractor::new(&orb)?) };
     // Given poses: frames kept by the selector, with their depth.
     let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
     let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames };

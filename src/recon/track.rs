@@ -674,8 +674,12 @@ impl Tracker {
     fn relocalise_kf(&self, map: &Map, feats: &Features, order: &[usize]) -> Result<Option<Relocalised>, ReconError> {
         for &kfi in order {
             let Some(kf) = map.kfs.get(kfi) else { continue };
-            let m = match_brute(&feats.desc, &kf.feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
-            let pairs: Vec<(usize, usize)> = m.into_iter().filter_map(|(i, j)| kf.point_of[j].filter(|p| !map.points[*p].bad).map(|p| (i, p))).collect();
+            // Only the keyframe's features with a map point can give a pose
+            // (matching against all of them costs ~5x as much).
+            let with_point: Vec<usize> = kf.point_of.iter().filter_map(|p| p.filter(|p| !map.points[*p].bad)).collect();
+            let desc: Vec<Desc> = kf.point_of.iter().zip(&kf.feats.desc).filter(|(p, _)| p.is_some_and(|p| !map.points[p].bad)).map(|(_, d)| *d).collect();
+            let m = match_brute(&feats.desc, &desc, MATCH_MAX_HAMMING, MATCH_RATIO);
+            let pairs: Vec<(usize, usize)> = m.into_iter().map(|(i, j)| (i, with_point[j])).collect();
             if pairs.len() < self.cfg.min_inliers {
                 continue;
             }
