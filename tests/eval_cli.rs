@@ -98,6 +98,40 @@ fn eval_cloud_json_keys() {
 }
 
 #[test]
+fn eval_cloud_aligned_by_trajectory_scores_in_the_truth_frame_and_names_empty_clouds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Truth: a 3x3x3 grid; prediction: the same grid in a frame shifted by
+    // (1, 0, 0) and scaled by 2, with its trajectory in that frame too.
+    let header = |n: usize| format!("ply\nformat ascii 1.0\nelement vertex {n}\nproperty float x\nproperty float y\nproperty float z\nend_header\n");
+    let (mut gt, mut pred) = (header(27), header(27));
+    for i in 0..27 {
+        let p = [(i % 3) as f64 * 0.1, ((i / 3) % 3) as f64 * 0.1, (i / 9) as f64 * 0.1];
+        gt += &format!("{} {} {}\n", p[0], p[1], p[2]);
+        pred += &format!("{} {} {}\n", 2.0 * p[0] + 1.0, 2.0 * p[1], 2.0 * p[2]);
+    }
+    let (mut gt_traj, mut pred_traj) = (String::new(), String::new());
+    for i in 0..10 {
+        let (x, y) = (0.1 * i as f64, 0.05 * (i * i) as f64);
+        gt_traj += &format!("{} {x} {y} 1.5 0 0 0 1\n", i as f64 / 30.0);
+        pred_traj += &format!("{} {} {} 3 0 0 0 1\n", i as f64 / 30.0, 2.0 * x + 1.0, 2.0 * y);
+    }
+    for (name, text) in [("gt.ply", gt), ("pred.ply", pred), ("gt.txt", gt_traj), ("pred.txt", pred_traj), ("empty.ply", header(0))] {
+        write(&d.join(name), &text);
+    }
+    let run = |pred: &str| bin().args(["eval", "cloud", "--json", "--pred"]).arg(d.join(pred)).arg("--gt").arg(d.join("gt.ply")).arg("--pred-traj").arg(d.join("pred.txt")).arg("--gt-traj").arg(d.join("gt.txt")).output().unwrap();
+    let out = run("pred.ply");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j["accuracy_median"].as_f64().unwrap() < 1e-5, "{j}");
+    assert_eq!(j["fscore"], 1.0);
+    let out = run("empty.ply");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.ply") && err.contains("no points with finite coordinates"), "{err}");
+}
+
+#[test]
 fn bench_synthetic_oracle_is_perfect_and_bad_manifests_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/benchmarks/synthetic.toml");

@@ -14,19 +14,6 @@ use roomscribe::recon::testscene::Scene;
 use roomscribe::recon::{reconstruct, Intrinsics, ReconConfig};
 use roomscribe::trajectory::{StampedPose, Trajectory};
 
-/// Distance to the room box or the boxes inside.
-fn surface_distance(scene: &Scene, p: &Point3<f64>) -> f64 {
-    let mut d = f64::MAX;
-    for ax in 0..3 {
-        d = d.min(p[ax].abs()).min((scene.size[ax] - p[ax]).abs());
-    }
-    for (lo, hi) in &scene.boxes {
-        let q = Vector3::new((lo.x - p.x).max(p.x - hi.x).max(0.0), (lo.y - p.y).max(p.y - hi.y).max(0.0), (lo.z - p.z).max(p.z - hi.z).max(0.0));
-        d = d.min(q.norm());
-    }
-    d
-}
-
 #[test]
 fn given_poses_in_a_foreign_frame_come_out_level_metric_and_on_the_surfaces() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,7 +65,7 @@ fn given_poses_in_a_foreign_frame_come_out_level_metric_and_on_the_surfaces() {
     let src: Vec<Point3<f64>> = gt_sel.iter().filter_map(|(t, _)| r.trajectory.poses.iter().find(|p| (p.t - t).abs() < 1e-3)).map(|p| Point3::from(p.world_from_camera.translation.vector)).collect();
     let dst: Vec<Point3<f64>> = gt_sel.iter().map(|(_, g)| Point3::from(g.translation.vector)).collect();
     let sim = roomscribe::geom::umeyama::umeyama(&src, &dst, true).unwrap();
-    let mut ds: Vec<f64> = r.cloud.points.iter().map(|p| surface_distance(&scene, &sim.transform_point(&Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)))).collect();
+    let mut ds: Vec<f64> = r.cloud.points.iter().map(|p| scene.surface_distance(&sim.transform_point(&Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)))).collect();
     assert!(ds.len() > 2000, "{} points", ds.len());
     ds.sort_by(|x, y| x.total_cmp(y));
     let med = ds[ds.len() / 2];

@@ -18,19 +18,6 @@ fn look(pos: Vector3<f64>, yaw: f64) -> Isometry3<f64> {
     Isometry3::from_parts(nalgebra::Translation3::from(pos), nalgebra::UnitQuaternion::from_rotation_matrix(&rot))
 }
 
-/// Distance to the room box or the boxes inside.
-fn surface_distance(scene: &Scene, p: &Point3<f64>) -> f64 {
-    let mut d = f64::MAX;
-    for ax in 0..3 {
-        d = d.min(p[ax].abs()).min((scene.size[ax] - p[ax]).abs());
-    }
-    for (lo, hi) in &scene.boxes {
-        let q = Vector3::new((lo.x - p.x).max(p.x - hi.x).max(0.0), (lo.y - p.y).max(p.y - hi.y).max(0.0), (lo.z - p.z).max(p.z - hi.z).max(0.0));
-        d = d.min(q.norm());
-    }
-    d
-}
-
 fn views(scene: &Scene, k: &Intrinsics, poses: &[Isometry3<f64>]) -> Vec<View> {
     poses.iter().map(|p| (p.inverse(), render(scene, k, p).unwrap().0, None)).collect()
 }
@@ -48,7 +35,7 @@ fn check(poses: &[Isometry3<f64>], typical: f64) -> (usize, f64) {
     let (per_view, stats) = dense_points(&v, &pin, typical, &test_config()).unwrap();
     let pts: Vec<Point3<f64>> = per_view.iter().flatten().map(|(p, _)| *p).collect();
     assert!(!pts.is_empty(), "{stats:?}");
-    let mut ds: Vec<f64> = pts.iter().map(|p| surface_distance(&scene, p)).collect();
+    let mut ds: Vec<f64> = pts.iter().map(|p| scene.surface_distance(p)).collect();
     ds.sort_by(|x, y| x.total_cmp(y));
     let med = ds[ds.len() / 2];
     eprintln!("{} points, median distance {med:.4} m, 90% {:.4}; {stats:?}", ds.len(), ds[ds.len() * 9 / 10]);

@@ -69,17 +69,13 @@ mod recon_stage {
                 return Err("stage \"recon\" needs an `inputs` folder (one capture per case)".into());
             }
             let mut config = ReconConfig::default();
-            for (k, v) in m.stage_options.iter().flatten() {
-                let num = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or(format!("stage_options.{k} must be a number"));
-                let count = || v.as_integer().and_then(|i| u32::try_from(i).ok()).ok_or(format!("stage_options.{k} must be a whole number >= 0"));
-                match k.as_str() {
-                    "ignore_capture_poses" => {
-                        config.ignore_capture_poses = v.as_bool().ok_or("stage_options.ignore_capture_poses must be true or false")?
-                    }
-                    "max_width" => config.max_width = count()?,
-                    "max_frames" => config.max_frames = count()? as usize,
+            for o in crate::eval::bench::stage_options(m.stage_options.as_ref()) {
+                match o.key {
+                    "ignore_capture_poses" => config.ignore_capture_poses = o.flag()?,
+                    "max_width" => config.max_width = o.count()?,
+                    "max_frames" => config.max_frames = o.count()?,
                     "fov_deg" => {
-                        let f = num()?;
+                        let f = o.number()?;
                         if !(f > 1.0 && f < 179.0) {
                             return Err(format!("stage_options.fov_deg must be between 1 and 179 degrees, got {f}"));
                         }

@@ -149,11 +149,8 @@ fn cloud_aligned(a: &CloudArgs, pred_traj: &Path, gt_traj: &Path, ctx: Ctx) -> a
     let gt = crate::trajectory::Trajectory::read_tum(gt_traj)?;
     let t = eval::traj::evaluate_trajectory(&est, &gt, &cfg)
         .with_context(|| format!("{} vs {}: cannot align the trajectories", pred_traj.display(), gt_traj.display()))?;
-    let pred = eval::cloud::read_cloud(&a.pred)?;
-    let gt_cloud = eval::cloud::read_cloud(&a.gt)?;
-    for (c, p) in [(&pred, &a.pred), (&gt_cloud, &a.gt)] {
-        anyhow::ensure!(!c.is_empty(), "{}: no points with finite coordinates", p.display());
-    }
+    let pred = eval::cloud::read_scored_cloud(&a.pred)?;
+    let gt_cloud = eval::cloud::read_scored_cloud(&a.gt)?;
     let moved = eval::cloud::transform_cloud(&pred, &t.est_to_gt);
     let r = eval::cloud::evaluate_cloud(&moved, &gt_cloud, a.tau)?;
     let name = a.gt.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, default_value_t = 30.0, value_parser = super::parse::positive)]
     pub fps: f64,
     /// Downscale frames wider than this for tracking (pixels).
-    #[arg(long, default_value_t = 960, value_parser = clap::value_parser!(u32).range(MIN_TRACKING_WIDTH..))]
+    #[arg(long, default_value_t = 640, value_parser = clap::value_parser!(u32).range(MIN_TRACKING_WIDTH..))]
     pub max_width: u32,
     /// Estimate poses even when the capture provides them.
     #[arg(long)]

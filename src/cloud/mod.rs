@@ -21,6 +21,7 @@ pub use ply::{read_ply, write_ply, PlyEncoding, PlyError, PlyRead};
 pub use sample::{farthest_point_sampling, group_patches, Patches};
 pub use voxel::voxel_downsample;
 
+use crate::geom::umeyama::Sim3;
 use nalgebra::{Isometry3, Point3, Vector3};
 
 /// A point cloud in the world frame (metres). `colors` and `normals`, when
@@ -115,6 +116,22 @@ impl PointCloud {
     pub fn transform(&mut self, target_from_source: &Isometry3<f64>) {
         for p in &mut self.points {
             let q = target_from_source * Point3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+            *p = [q.x as f32, q.y as f32, q.z as f32];
+        }
+        if let Some(normals) = &mut self.normals {
+            for n in normals {
+                let m = target_from_source.rotation * Vector3::new(f64::from(n[0]), f64::from(n[1]), f64::from(n[2]));
+                *n = [m.x as f32, m.y as f32, m.z as f32];
+            }
+        }
+    }
+
+    /// Applies a similarity transform (rotation, scale, translation) to the
+    /// points and rotates the normals, e.g. a reconstruction's map frame to
+    /// the gravity-aligned metric frame, or an estimate onto a reference.
+    pub fn transform_similarity(&mut self, target_from_source: &Sim3) {
+        for p in &mut self.points {
+            let q = target_from_source.transform_point(&Point3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])));
             *p = [q.x as f32, q.y as f32, q.z as f32];
         }
         if let Some(normals) = &mut self.normals {

@@ -338,13 +338,12 @@ impl Perturb {
     /// Reads `[stage_options]`; unknown keys and bad values are errors.
     pub fn from_options(options: Option<&toml::Table>) -> Result<Perturb, String> {
         let mut p = Perturb::default();
-        for (k, v) in options.into_iter().flatten() {
-            let num = || v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or(format!("stage_options.{k} must be a number"));
-            match k.as_str() {
-                "sigma" => p.sigma = num()?,
-                "yaw_sigma_deg" => p.yaw_sigma_deg = num()?,
-                "drop" => p.drop = num()?,
-                "seed" => p.seed = v.as_integer().and_then(|i| u64::try_from(i).ok()).ok_or("stage_options.seed must be an integer >= 0")?,
+        for o in stage_options(options) {
+            match o.key {
+                "sigma" => p.sigma = o.number()?,
+                "yaw_sigma_deg" => p.yaw_sigma_deg = o.number()?,
+                "drop" => p.drop = o.number()?,
+                "seed" => p.seed = o.count()?,
                 other => return Err(format!("unknown stage_options key {other:?} for stage \"perturb\" (sigma, yaw_sigma_deg, drop, seed)")),
             }
         }
@@ -356,6 +355,40 @@ impl Perturb {
         }
         Ok(p)
     }
+}
+
+/// One `[stage_options]` entry with typed readers; their errors name the key.
+#[derive(Debug, Clone, Copy)]
+pub struct StageOption<'a> {
+    pub key: &'a str,
+    pub value: &'a toml::Value,
+}
+
+impl StageOption<'_> {
+    /// A number (TOML float or integer).
+    pub fn number(&self) -> Result<f64, String> {
+        self.value.as_float().or_else(|| self.value.as_integer().map(|i| i as f64)).ok_or_else(|| format!("stage_options.{} must be a number", self.key))
+    }
+
+    /// A whole number >= 0 that fits `T`.
+    pub fn count<T: TryFrom<i64>>(&self) -> Result<T, String> {
+        self.value
+            .as_integer()
+            .filter(|i| *i >= 0)
+            .and_then(|i| T::try_from(i).ok())
+            .ok_or_else(|| format!("stage_options.{} must be a whole number >= 0", self.key))
+    }
+
+    /// `true` or `false`.
+    pub fn flag(&self) -> Result<bool, String> {
+        self.value.as_bool().ok_or_else(|| format!("stage_options.{} must be true or false", self.key))
+    }
+}
+
+/// The entries of a manifest's `[stage_options]` (none when absent), in
+/// key order.
+pub fn stage_options(options: Option<&toml::Table>) -> impl Iterator<Item = StageOption<'_>> {
+    options.into_iter().flatten().map(|(key, value)| StageOption { key: key.as_str(), value })
 }
 
 /// FNV-1a of a case name, to seed per-case noise independently of order.
@@ -792,6 +825,23 @@ impl BenchReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stage_option_readers_check_types_and_name_the_key() {
+        let t: toml::Table = toml::from_str("sigma = 2\nseed = -1\ndrop = 0.5\nsharp = true\nwidth = 5000000000").unwrap();
+        let get = |k: &str| stage_options(Some(&t)).find(|o| o.key == k).unwrap();
+        assert_eq!(get("sigma").number(), Ok(2.0));
+        assert_eq!(get("drop").number(), Ok(0.5));
+        assert_eq!(get("seed").count::<u64>(), Err("stage_options.seed must be a whole number >= 0".to_string()));
+        assert!(get("drop").count::<u64>().is_err());
+        assert_eq!(get("width").count::<u64>(), Ok(5_000_000_000));
+        assert!(get("width").count::<u32>().is_err(), "does not fit u32");
+        assert_eq!(get("sharp").flag(), Ok(true));
+        assert_eq!(get("sigma").flag(), Err("stage_options.sigma must be true or false".to_string()));
+        assert_eq!(stage_options(None).count(), 0);
+        let p = Perturb::from_options(Some(&toml::from_str("seed = -3").unwrap()));
+        assert!(p.is_err_and(|e| e.contains("seed")));
+    }
 
     #[test]
     fn manifest_validation() {

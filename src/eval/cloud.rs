@@ -86,16 +86,7 @@ pub fn evaluate_cloud(pred: &PointCloud, gt: &PointCloud, tau: f64) -> Result<Cl
 /// in its own frame and scale can be scored against a reference.
 pub fn transform_cloud(c: &PointCloud, t: &crate::geom::umeyama::Sim3) -> PointCloud {
     let mut out = c.clone();
-    for p in &mut out.points {
-        let q = t.transform_point(&nalgebra::Point3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])));
-        *p = [q.x as f32, q.y as f32, q.z as f32];
-    }
-    if let Some(normals) = &mut out.normals {
-        for n in normals.iter_mut() {
-            let m = t.rotation * nalgebra::Vector3::new(f64::from(n[0]), f64::from(n[1]), f64::from(n[2]));
-            *n = [m.x as f32, m.y as f32, m.z as f32];
-        }
-    }
+    out.transform_similarity(t);
     out
 }
 
@@ -103,6 +94,19 @@ pub fn transform_cloud(c: &PointCloud, t: &crate::geom::umeyama::Sim3) -> PointC
 /// the reader).
 pub fn read_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {
     Ok(crate::cloud::read_ply(path)?.cloud)
+}
+
+/// Reads a cloud to be scored: an error names the file when it holds no
+/// point with finite coordinates, since no metric is defined then.
+pub fn read_scored_cloud(path: &std::path::Path) -> Result<PointCloud, EvalError> {
+    let c = read_cloud(path)?;
+    if c.is_empty() {
+        return Err(EvalError::BadInput {
+            path: path.display().to_string(),
+            message: "no points with finite coordinates (an empty cloud, or every vertex is NaN/inf)".into(),
+        });
+    }
+    Ok(c)
 }
 
 /// Reads and scores PLY clouds: two files, or two folders of files matched
@@ -115,15 +119,7 @@ pub fn evaluate_cloud_paths(
     let pairs = super::files::pair_inputs(pred, gt, &["ply"])?;
     let mut items = Vec::new();
     for p in pairs {
-        let (pred_cloud, gt_cloud) = (read_cloud(&p.pred)?, read_cloud(&p.gt)?);
-        for (c, path) in [(&pred_cloud, &p.pred), (&gt_cloud, &p.gt)] {
-            if c.is_empty() {
-                return Err(EvalError::BadInput {
-                    path: path.display().to_string(),
-                    message: "no points with finite coordinates (an empty cloud, or every vertex is NaN/inf)".into(),
-                });
-            }
-        }
+        let (pred_cloud, gt_cloud) = (read_scored_cloud(&p.pred)?, read_scored_cloud(&p.gt)?);
         let r = evaluate_cloud(&pred_cloud, &gt_cloud, tau)?;
         items.push((p.name, r));
     }

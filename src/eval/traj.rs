@@ -5,7 +5,7 @@
 use super::EvalError;
 use crate::geom::umeyama::{umeyama, Sim3, MIN_POINTS};
 use crate::trajectory::Trajectory;
-use nalgebra::{Isometry3, Point3, Translation3, UnitQuaternion};
+use nalgebra::{Isometry3, Point3};
 use serde::Serialize;
 
 /// How the estimate is aligned to the ground truth before ATE.
@@ -163,12 +163,6 @@ pub fn median(v: &[f64]) -> f64 {
     }
 }
 
-fn apply(sim: &Sim3, pose: &Isometry3<f64>) -> Isometry3<f64> {
-    let t = sim.transform_point(&Point3::from(pose.translation.vector));
-    let r = UnitQuaternion::from_rotation_matrix(&sim.rotation) * pose.rotation;
-    Isometry3::from_parts(Translation3::from(t.coords), r)
-}
-
 /// Index pairs `(i, j)` of matched poses the RPE compares, as evo picks
 /// them without `all_pairs`: in frames, `(0, δ), (δ, 2δ), …`; in metres,
 /// the chain of indices where the ground-truth path travelled since the
@@ -218,7 +212,7 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         matched: pairs.len(),
         source,
     })?;
-    let aligned: Vec<Isometry3<f64>> = e.iter().map(|p| apply(&sim, p)).collect();
+    let aligned: Vec<Isometry3<f64>> = e.iter().map(|p| sim.transform_pose(p)).collect();
     let ate: Vec<f64> =
         aligned.iter().zip(&g).map(|(a, b)| (a.translation.vector - b.translation.vector).norm()).collect();
     let mut rpe_t = Vec::new();
@@ -361,7 +355,7 @@ mod tests {
             scale: 0.5,
         };
         let est = Trajectory {
-            poses: gt.poses.iter().map(|p| StampedPose { t: p.t + 0.005, world_from_camera: apply(&sim, &p.world_from_camera) }).collect(),
+            poses: gt.poses.iter().map(|p| StampedPose { t: p.t + 0.005, world_from_camera: sim.transform_pose(&p.world_from_camera) }).collect(),
         };
         let r = evaluate_trajectory(&est, &gt, &TrajConfig { align: Alignment::Sim3, ..Default::default() }).unwrap();
         assert!(r.ate_rmse < 1e-9, "{}", r.ate_rmse);
@@ -391,7 +385,7 @@ mod tests {
             translation: Vector3::new(0.5, -2.0, 1.0),
             scale: 3.0,
         };
-        let est: Vec<Isometry3<f64>> = gt.iter().map(|p| apply(&sim, p)).collect();
+        let est: Vec<Isometry3<f64>> = gt.iter().map(|p| sim.transform_pose(p)).collect();
         let a = pose_alignment(&est, &gt, true).unwrap();
         assert!((a.scale - 1.0 / 3.0).abs() < 1e-9, "{}", a.scale);
         for (e, g) in est.iter().zip(&gt) {

@@ -3,7 +3,7 @@
 //! between two point patterns"): finds `s, R, t` minimising
 //! `Σ |dst_i − (s R src_i + t)|²`, with `s = 1` for the rigid (SE(3)) case.
 
-use nalgebra::{Matrix3, Point3, Rotation3, Vector3};
+use nalgebra::{Isometry3, Matrix3, Point3, Rotation3, Translation3, UnitQuaternion, Vector3};
 
 /// Fewest correspondences the alignment accepts.
 pub const MIN_POINTS: usize = 3;
@@ -29,6 +29,14 @@ impl Sim3 {
     /// Applies the transform to a point.
     pub fn transform_point(&self, p: &Point3<f64>) -> Point3<f64> {
         Point3::from(self.scale * (self.rotation * p.coords) + self.translation)
+    }
+
+    /// Moves a camera pose `world_from_camera` into the target frame: its
+    /// centre is transformed as a point, its orientation is rotated (the
+    /// scale does not apply to a rotation).
+    pub fn transform_pose(&self, world_from_camera: &Isometry3<f64>) -> Isometry3<f64> {
+        let c = self.transform_point(&Point3::from(world_from_camera.translation.vector));
+        Isometry3::from_parts(Translation3::from(c.coords), UnitQuaternion::from_rotation_matrix(&self.rotation) * world_from_camera.rotation)
     }
 }
 

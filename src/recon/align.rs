@@ -25,7 +25,8 @@ use crate::cloud::align::manhattan_yaw;
 use crate::cloud::{estimate_normals, voxel_downsample, NormalConfig, NormalOrientation, PointCloud};
 use crate::geom::plane::PlaneEstimator;
 use crate::geom::ransac::{ransac, RansacConfig};
-use nalgebra::{Point3, Rotation3, UnitQuaternion, Vector3};
+pub use crate::geom::umeyama::Sim3;
+use nalgebra::{Point3, Rotation3, Vector3};
 use std::collections::HashSet;
 
 /// Prior: phone held at chest/eye height while filming a room (metres).
@@ -108,20 +109,6 @@ pub struct AlignConfig {
     pub scale: Option<f64>,
     /// `--camera-height`: metres, replaces the prior.
     pub camera_height: Option<f64>,
-}
-
-/// A similarity: `world = scale * rotation * map + translation`.
-#[derive(Debug, Clone, Copy)]
-pub struct Sim3 {
-    pub scale: f64,
-    pub rotation: UnitQuaternion<f64>,
-    pub translation: Vector3<f64>,
-}
-
-impl Sim3 {
-    pub fn apply(&self, p: &Point3<f64>) -> Point3<f64> {
-        Point3::from(self.scale * (self.rotation * p.coords) + self.translation)
-    }
 }
 
 /// A horizontal plane of the working cloud.
@@ -391,7 +378,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
         }
     }
     let rot = Rotation3::from_axis_angle(&Vector3::z_axis(), yaw) * level;
-    let rotation = UnitQuaternion::from_rotation_matrix(&rot);
+    let rotation = rot;
 
     // 5. Scale.
     let mut cz: Vec<f64> = centres.iter().map(|c| (level * c).z - floor_z).collect();
@@ -458,6 +445,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::UnitQuaternion;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -499,7 +487,7 @@ mod tests {
         let grav = (sim.rotation * true_up).angle(&Vector3::z()).to_degrees();
         let scale_err = (rep.scale * s - 1.0).abs();
         // The floor maps to z = 0.
-        let f = sim.apply(&to_map(&Point3::new(4.0, 3.0, 0.0)));
+        let f = sim.transform_point(&to_map(&Point3::new(4.0, 3.0, 0.0)));
         assert!(f.z.abs() < 0.05, "floor at z = {}: {rep:?}", f.z);
         (grav, scale_err, rep)
     }
@@ -549,7 +537,7 @@ mod tests {
         let (sim, rep) = align(&map, &centres, &ups, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
         assert_eq!(rep.scale_source, "override");
         assert_eq!(rep.scale, 2.0);
-        let d = (sim.apply(&(turn * Point3::new(3.0, 0.0, 1.0))) - sim.apply(&(turn * Point3::new(0.5, 0.0, 1.0)))).xy().normalize();
+        let d = (sim.transform_point(&(turn * Point3::new(3.0, 0.0, 1.0))) - sim.transform_point(&(turn * Point3::new(0.5, 0.0, 1.0)))).xy().normalize();
         assert!(d.x.abs() > 0.999 || d.y.abs() > 0.999, "{d:?} {rep:?}");
         let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
         let ch = rep.scale_estimates.iter().find(|e| e.source == "camera_height").map(|e| e.scale).unwrap_or(0.0);

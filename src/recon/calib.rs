@@ -39,10 +39,16 @@ pub enum IntrinsicsSource {
     Assumed { horizontal_deg: f64 },
 }
 
-/// Horizontal field of view assumed for unknown phone main cameras in video
-/// mode (16:9 crop of a 4:3 sensor with a ~26 mm-equivalent lens gives
-/// about 65-70°; see calib/README.md).
+/// Field of view (degrees) across the longer image side assumed for
+/// unknown phone main cameras in video mode: horizontal in landscape,
+/// vertical in a portrait video (16:9 crop of a 4:3 sensor with a
+/// 24–26 mm-equivalent lens gives about 67–72°; see calib/README.md).
 pub const DEFAULT_HFOV_DEG: f64 = 66.0;
+
+/// Largest relative difference of aspect ratios for intrinsics of one image
+/// size to be scaled to another (1 %: 1920x1080 vs 1280x720 is exact,
+/// 1920x1088 encoder padding is 0.7 % off).
+pub const ASPECT_TOLERANCE: f64 = 0.01;
 
 impl Intrinsics {
     /// Intrinsics for a distortion-free camera with horizontal field of view
@@ -50,6 +56,49 @@ impl Intrinsics {
     pub fn from_hfov(width: u32, height: u32, hfov_deg: f64) -> Intrinsics {
         let f = 0.5 * width as f64 / (0.5 * hfov_deg.to_radians()).tan();
         Intrinsics { fx: f, fy: f, cx: 0.5 * width as f64, cy: 0.5 * height as f64, width, height, dist: vec![] }
+    }
+
+    /// Intrinsics for a distortion-free camera whose field of view across
+    /// the longer image side is `fov_deg` (what a phone's lens fixes,
+    /// whichever way the phone is held), square pixels, principal point at
+    /// the centre.
+    pub fn from_long_side_fov(width: u32, height: u32, fov_deg: f64) -> Intrinsics {
+        let f = 0.5 * width.max(height) as f64 / (0.5 * fov_deg.to_radians()).tan();
+        Intrinsics { fx: f, fy: f, cx: 0.5 * width as f64, cy: 0.5 * height as f64, width, height, dist: vec![] }
+    }
+
+    /// The same camera for its image turned 90° clockwise (a phone video
+    /// filmed upright, portrait, when the camera was calibrated in
+    /// landscape): pixel `(x, y)` goes to `(height − 1 − y, x)`, so the focal
+    /// lengths swap, the principal point follows, and the tangential
+    /// distortion terms turn with the image (`p1' = p2`, `p2' = −p1`; the
+    /// radial ones are unchanged).
+    pub fn rotated_clockwise(&self) -> Intrinsics {
+        let mut dist = self.dist.clone();
+        if dist.len() >= 4 {
+            let (p1, p2) = (dist[2], dist[3]);
+            dist[2] = p2;
+            dist[3] = -p1;
+        }
+        Intrinsics { fx: self.fy, fy: self.fx, cx: self.height as f64 - 1.0 - self.cy, cy: self.cx, width: self.height, height: self.width, dist }
+    }
+
+    /// The camera for frames of `width` x `height`: scaled when the aspect
+    /// ratio matches within [`ASPECT_TOLERANCE`]; turned to portrait with
+    /// [`Intrinsics::rotated_clockwise`] and scaled when the frames have the
+    /// transposed shape (the second value is then `true`); `None` when
+    /// neither fits.
+    pub fn fit_to(&self, width: u32, height: u32) -> Option<(Intrinsics, bool)> {
+        if self.width == width && self.height == height {
+            return Some((self.clone(), false));
+        }
+        let aspect = |x: u32, y: u32| x as f64 / y.max(1) as f64;
+        let same = |k: &Intrinsics| (aspect(k.width, k.height) / aspect(width, height) - 1.0).abs() < ASPECT_TOLERANCE;
+        if same(self) {
+            return Some((self.scaled_to(width, height), false));
+        }
+        let turned = self.rotated_clockwise();
+        same(&turned).then(|| (turned.scaled_to(width, height), true))
     }
 
     /// Horizontal field of view in degrees.
@@ -238,5 +287,66 @@ mod tests {
         assert!((k.hfov_deg() - 60.0).abs() < 1e-9);
         let s = k.scaled_to(640, 360);
         assert!((s.fx - k.fx / 2.0).abs() < 1e-9 && (s.hfov_deg() - 60.0).abs() < 1e-9);
+        // The assumed field of view spans the longer side: the same lens in
+        // a portrait frame has the same focal length in pixels.
+        let land = Intrinsics::from_long_side_fov(1920, 1080, 66.0);
+        let port = Intrinsics::from_long_side_fov(1080, 1920, 66.0);
+        assert!((land.hfov_deg() - 66.0).abs() < 1e-9 && (land.fx - port.fx).abs() < 1e-9);
+        assert!((port.hfov_deg() - 40.1).abs() < 0.1, "{}", port.hfov_deg());
+    }
+
+    #[test]
+    fn shipped_calibration_files_parse_and_say_where_their_numbers_come_from() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("calib");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().and_then(|x| x.to_str()) != Some("yaml") {
+                continue;
+            }
+            let k = Intrinsics::read_yaml(&p).unwrap();
+            k.validate(&p.display().to_string()).unwrap();
+            // Phone main cameras in video mode: 60-80 degrees across the long side.
+            assert!((60.0..80.0).contains(&k.hfov_deg()), "{}: {}", p.display(), k.hfov_deg());
+            let text = std::fs::read_to_string(&p).unwrap();
+            // Measured (written by `roomscribe calibrate`) or derived from a
+            // published figure, named in the comment.
+            let derived = text.contains("Nominal, DERIVED") && ["specifications", "tech specs", "makers publish"].iter().any(|s| text.contains(s));
+            assert!(derived || text.contains("avg_reprojection_error"), "{}: does not say where its numbers come from", p.display());
+            n += 1;
+        }
+        assert!(n >= 3, "{n} calibration files");
+    }
+
+    /// Projects a camera-frame point with OpenCV's model (k1, k2, p1, p2).
+    fn project(k: &Intrinsics, p: [f64; 3]) -> [f64; 2] {
+        let (x, y) = (p[0] / p[2], p[1] / p[2]);
+        let d = |i: usize| k.dist.get(i).copied().unwrap_or(0.0);
+        let r2 = x * x + y * y;
+        let radial = 1.0 + d(0) * r2 + d(1) * r2 * r2;
+        let xd = x * radial + 2.0 * d(2) * x * y + d(3) * (r2 + 2.0 * x * x);
+        let yd = y * radial + d(2) * (r2 + 2.0 * y * y) + 2.0 * d(3) * x * y;
+        [k.fx * xd + k.cx, k.fy * yd + k.cy]
+    }
+
+    #[test]
+    fn rotating_to_portrait_moves_every_projection_with_the_image() {
+        let k = Intrinsics { fx: 1400.0, fy: 1410.0, cx: 950.0, cy: 545.0, width: 1920, height: 1080, dist: vec![0.1, -0.05, 0.002, -0.001] };
+        let r = k.rotated_clockwise();
+        assert_eq!((r.width, r.height), (1080, 1920));
+        for p in [[0.3, -0.2, 1.0], [-0.5, 0.25, 2.0], [0.1, 0.4, 1.5]] {
+            let [u, v] = project(&k, p);
+            // The camera turned with the phone: in its frame the point sits at
+            // (−y, x) — image x' = height − 1 − y must hold for every pixel.
+            let [u2, v2] = project(&r, [-p[1], p[0], p[2]]);
+            assert!((u2 - (1079.0 - v)).abs() < 1e-9 && (v2 - u).abs() < 1e-9, "{p:?}: ({u2}, {v2}) vs ({}, {u})", 1079.0 - v);
+        }
+        // Fitting: same shape, scaled, portrait, and no fit.
+        assert_eq!(k.fit_to(1920, 1080), Some((k.clone(), false)));
+        let (s, turned) = k.fit_to(1280, 720).unwrap();
+        assert!(!turned && (s.fx - 1400.0 * 2.0 / 3.0).abs() < 1e-9);
+        let (p, turned) = k.fit_to(720, 1280).unwrap();
+        assert!(turned && (p.fx - 1410.0 * 2.0 / 3.0).abs() < 1e-9 && (p.fy - 1400.0 * 2.0 / 3.0).abs() < 1e-9);
+        assert!(k.fit_to(640, 480).is_none() && k.fit_to(480, 640).is_none());
     }
 }

@@ -48,7 +48,10 @@ fn pose_from_rvec_tvec(rvec: &Mat, tvec: &Mat) -> Result<Isometry3<f64>, ReconEr
 }
 
 /// PnP with RANSAC: `camera_from_world` and inlier indices, `None` when
-/// OpenCV finds no pose.
+/// OpenCV finds no pose. Hypotheses come from the AP3P minimal solver (4
+/// points; several times cheaper than EPnP's, which OpenCV still uses for
+/// the final fit on the inliers): relocalisation and map merging run
+/// thousands of these on a long video.
 pub fn pnp_ransac(k: &Pinhole, pts: &[Point3<f64>], uv: &[Point2<f64>], reproj_px: f64) -> Result<Option<PoseInliers>, ReconError> {
     if pts.len() < 6 || pts.len() != uv.len() {
         return Ok(None);
@@ -56,7 +59,7 @@ pub fn pnp_ransac(k: &Pinhole, pts: &[Point3<f64>], uv: &[Point2<f64>], reproj_p
     let obj: Vector<Point3f> = pts.iter().map(|p| Point3f::new(p.x as f32, p.y as f32, p.z as f32)).collect();
     let img: Vector<Point2f> = uv.iter().map(|p| Point2f::new(p.x as f32, p.y as f32)).collect();
     let (mut rvec, mut tvec, mut inl) = (Mat::default(), Mat::default(), Mat::default());
-    let ok = calib3d::solve_pnp_ransac(&obj, &img, &k.mat()?, &opencv::core::no_array(), &mut rvec, &mut tvec, false, 200, reproj_px as f32, 0.999, &mut inl, calib3d::SOLVEPNP_EPNP)
+    let ok = calib3d::solve_pnp_ransac(&obj, &img, &k.mat()?, &opencv::core::no_array(), &mut rvec, &mut tvec, false, 200, reproj_px as f32, 0.999, &mut inl, calib3d::SOLVEPNP_AP3P)
         .map_err(cv("solvePnPRansac"))?;
     if !ok || inl.empty() {
         return Ok(None);

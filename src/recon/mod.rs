@@ -23,6 +23,7 @@ pub mod fusion;
 pub mod geometry;
 pub mod pipeline;
 pub mod report;
+pub mod rgbd;
 pub mod select;
 pub mod source;
 pub mod testscene;

@@ -3,7 +3,7 @@
 //! own poses), builds the cloud (depth fusion or multi-view stereo), aligns
 //! it (gravity, floor, yaw, scale) and returns cloud, trajectory and report.
 
-use super::align::{align, AlignConfig, Sim3};
+use super::align::{align, AlignConfig};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, OrbConfig};
@@ -18,7 +18,7 @@ use super::vertical::{vertical_direction, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
 use crate::trajectory::{StampedPose, Trajectory};
-use nalgebra::{Isometry3, Point3, Translation3, Vector3};
+use nalgebra::{Isometry3, Point3, Vector3};
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -38,7 +38,10 @@ pub struct ReconConfig {
     pub camera_height: Option<f64>,
     /// Frame rate for image folders without a clock.
     pub fps: f64,
-    /// Frames wider than this are downscaled for tracking (pixels).
+    /// Frames wider than this are downscaled for tracking (pixels). 640
+    /// keeps VGA input as it is and tracks 720p/1080p video at 640x360:
+    /// enough for room-scale geometry, and matching costs grow with the
+    /// square of the feature count.
     pub max_width: u32,
     /// Ignore poses the capture provides and estimate them.
     pub ignore_capture_poses: bool,
@@ -72,7 +75,7 @@ impl Default for ReconConfig {
             scale: None,
             camera_height: None,
             fps: 30.0,
-            max_width: 960,
+            max_width: 640,
             ignore_capture_poses: false,
             poses: None,
             max_frames: 0,
@@ -139,7 +142,9 @@ fn find_sidecar(input: &Path) -> Option<PathBuf> {
 
 /// Chooses intrinsics: `--calib`, the capture's, a file beside the input,
 /// `--fov`, or the assumed phone field of view.
-fn choose_intrinsics(input: &Path, cfg: &ReconConfig, capture: Option<Intrinsics>, kind: SourceKind, w: u32, h: u32) -> Result<(Intrinsics, IntrinsicsSource), ReconError> {
+/// The third value is a warning when the intrinsics had to be turned to fit
+/// the frames.
+fn choose_intrinsics(input: &Path, cfg: &ReconConfig, capture: Option<Intrinsics>, kind: SourceKind, w: u32, h: u32) -> Result<(Intrinsics, IntrinsicsSource, Option<String>), ReconError> {
     let (k, src) = if let Some(p) = &cfg.calib {
         (Intrinsics::read_yaml(p)?, IntrinsicsSource::File { path: p.display().to_string() })
     } else if let Some(k) = capture {
@@ -152,20 +157,44 @@ fn choose_intrinsics(input: &Path, cfg: &ReconConfig, capture: Option<Intrinsics
         }
         (Intrinsics::from_hfov(w, h, f), IntrinsicsSource::Fov { horizontal_deg: f })
     } else {
-        (Intrinsics::from_hfov(w, h, DEFAULT_HFOV_DEG), IntrinsicsSource::Assumed { horizontal_deg: DEFAULT_HFOV_DEG })
+        let k = Intrinsics::from_long_side_fov(w, h, DEFAULT_HFOV_DEG);
+        let horizontal_deg = k.hfov_deg();
+        (k, IntrinsicsSource::Assumed { horizontal_deg })
     };
-    if k.width == w && k.height == h {
-        return Ok((k, src));
+    match k.fit_to(w, h) {
+        Some((fitted, false)) => Ok((fitted, src, None)),
+        Some((fitted, true)) => {
+            let note = format!(
+                "intrinsics are for {}x{} images but the capture is {w}x{h}: used them turned 90° clockwise (a portrait video filmed with the phone upright; if it was held the other way round, the principal point is mirrored)",
+                k.width, k.height
+            );
+            Ok((fitted, src, Some(note)))
+        }
+        None => Err(ReconError::Calib {
+            path: input.display().to_string(),
+            message: format!("intrinsics are for {}x{} images but the capture is {w}x{h} (different aspect ratio)", k.width, k.height),
+        }),
     }
-    let a = |x: u32, y: u32| x as f64 / y.max(1) as f64;
-    if (a(k.width, k.height) / a(w, h) - 1.0).abs() < 0.01 {
-        return Ok((k.scaled_to(w, h), src));
-    }
-    Err(ReconError::Calib {
-        path: input.display().to_string(),
-        message: format!("intrinsics are for {}x{} images but the capture is {w}x{h} (different aspect ratio)", k.width, k.height),
-    })
 }
+
+/// Tracking area for which [`OrbConfig::n_features`] is meant (640x480).
+const ORB_REFERENCE_AREA: f64 = 640.0 * 480.0;
+
+/// The ORB settings for frames downscaled to `tw` x `th`: a downscaled
+/// frame smaller than [`ORB_REFERENCE_AREA`] (720p at 640x360) gets
+/// proportionally fewer features, the same density per pixel; frames used
+/// at their own size keep the configured count.
+fn orb_for_tracking_size(orb: &OrbConfig, downscaled: bool, tw: u32, th: u32) -> OrbConfig {
+    let area = tw as f64 * th as f64;
+    if !downscaled || area >= ORB_REFERENCE_AREA {
+        return orb.clone();
+    }
+    let n = (orb.n_features as f64 * area / ORB_REFERENCE_AREA).round() as i32;
+    OrbConfig { n_features: n.clamp(MIN_ORB_FEATURES.min(orb.n_features), orb.n_features), ..orb.clone() }
+}
+
+/// Fewest ORB features [`orb_for_tracking_size`] asks for.
+const MIN_ORB_FEATURES: i32 = 500;
 
 fn to_gray(image: &Mat) -> Result<Mat, ReconError> {
     let mut g = Mat::default();
@@ -203,7 +232,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     let size = first.image.size().map_err(cv("image size"))?;
     let (w, h) = (size.width as u32, size.height as u32);
-    let (mut k_full, mut k_src) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    let (mut k_full, mut k_src, turned) = choose_intrinsics(input, config, src.intrinsics(), kind, w, h)?;
+    warnings.extend(turned);
     let mut focal_estimate: Option<FocalEstimate> = None;
     if config.estimate_focal && matches!(k_src, IntrinsicsSource::Assumed { .. }) {
         progress(Progress { stage: "focal length", done: 0, total: None });
@@ -214,7 +244,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             k_full = Intrinsics { fx: e.f, fy: e.f, ..k_full };
             k_src = IntrinsicsSource::Estimated { method: e.method.clone(), estimated_fx: e.f, horizontal_deg: e.hfov_deg, spread: e.spread, frames: e.frames_with_estimate };
         } else {
-            warnings.push(format!("focal length estimation unreliable ({}); assumed a {DEFAULT_HFOV_DEG}° horizontal field of view", e.reason));
+            warnings.push(format!("focal length estimation unreliable ({}); assumed a {DEFAULT_HFOV_DEG}° field of view across the longer image side", e.reason));
         }
         focal_estimate = Some(e);
     }
@@ -244,7 +274,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // and hands kept frames to tracking on this one through a short queue:
     // the two overlap on a multi-core machine.
     let selector = Selector::new(config.select.clone())?;
-    let extractor = if use_given { None } else { Some(Extractor::new(&config.orb)?) };
+    let orb = orb_for_tracking_size(&config.orb, scale_down < 1.0, tw, th);
+    let extractor = if use_given { None } else { Some(Extractor::new(&orb)?) };
     // Given poses: frames kept by the selector, with their depth.
     let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
     let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames };
@@ -416,8 +447,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     let (sim, arep) = align(&pts, &centres, &ups, vertical.as_ref(), &acfg, config.seed);
     timings.align_s = ta.elapsed().as_secs_f64();
-    let cloud = transform_cloud(&cloud_map, &sim);
-    let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: transform_pose(&cfw.inverse(), &sim) }).collect() };
+    let mut cloud = cloud_map;
+    cloud.transform_similarity(&sim);
+    let trajectory = Trajectory { poses: traj_map.iter().map(|(t, cfw)| StampedPose { t: *t, world_from_camera: sim.transform_pose(&cfw.inverse()) }).collect() };
     if cloud.is_empty() {
         warnings.push("the cloud is empty".into());
     }
@@ -446,6 +478,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         removed_floaters,
         warnings,
         timings,
+        tracking_timings: tracker.timings.clone(),
     };
     Ok(Reconstruction { cloud, trajectory, report })
 }
@@ -579,22 +612,3 @@ fn sparse_points(map: &Map) -> Vec<(Point3<f64>, [u8; 3])> {
         .collect()
 }
 
-fn transform_cloud(c: &PointCloud, sim: &Sim3) -> PointCloud {
-    PointCloud {
-        points: c
-            .points
-            .iter()
-            .map(|p| {
-                let q = sim.apply(&Point3::new(p[0] as f64, p[1] as f64, p[2] as f64));
-                [q.x as f32, q.y as f32, q.z as f32]
-            })
-            .collect(),
-        colors: c.colors.clone(),
-        normals: None,
-    }
-}
-
-fn transform_pose(world_from_cam_map: &Isometry3<f64>, sim: &Sim3) -> Isometry3<f64> {
-    let c = sim.apply(&Point3::from(world_from_cam_map.translation.vector));
-    Isometry3::from_parts(Translation3::from(c.coords), sim.rotation * world_from_cam_map.rotation)
-}

@@ -122,4 +122,6 @@ pub struct ReconReport {
     pub removed_floaters: usize,
     pub warnings: Vec<String>,
     pub timings: Timings,
+    /// The tracking step's time by part (seconds).
+    pub tracking_timings: super::track::TrackTimings,
 }

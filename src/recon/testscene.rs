@@ -34,6 +34,20 @@ impl Scene {
             plain_walls: false,
         }
     }
+
+    /// Distance (m) from `p` to the nearest surface: a face of the room box
+    /// (for points inside it) or of a box inside (0 within a box).
+    pub fn surface_distance(&self, p: &Point3<f64>) -> f64 {
+        let mut d = f64::MAX;
+        for ax in 0..3 {
+            d = d.min(p[ax].abs()).min((self.size[ax] - p[ax]).abs());
+        }
+        for (lo, hi) in &self.boxes {
+            let q = Vector3::new((lo.x - p.x).max(p.x - hi.x).max(0.0), (lo.y - p.y).max(p.y - hi.y).max(0.0), (lo.z - p.z).max(p.z - hi.z).max(0.0));
+            d = d.min(q.norm());
+        }
+        d
+    }
 }
 
 fn hash(mut x: u64) -> u64 {

@@ -213,17 +213,19 @@ pub fn refine_walls(layout: &mut Layout, g: &mut WallGraph, cloud: &PointCloud, 
         (lo, hi)
     };
     let (lo, hi) = bounds(g);
+    let mut points = Points::new(cloud, g, lo, hi);
     let frame_turned = {
         // Heights as the height pass left them (the graph's may be older).
         let height = |id: u32| layout.wall(id).map_or(0.0, |w| w.height);
-        cfg.refine_frame && refine_frame(g, &Points::new(cloud, g, lo, hi), cfg, height, report)
+        cfg.refine_frame && refine_frame(g, &points, cfg, height, report)
     };
     if frame_turned {
+        // The points are kept in the frame's coordinates: bucket them again.
         write_back(layout, g);
+        let (lo, hi) = bounds(g);
+        points = Points::new(cloud, g, lo, hi);
     }
     let height = |id: u32| layout.wall(id).map_or(0.0, |w| w.height);
-    let (lo, hi) = bounds(g);
-    let points = Points::new(cloud, g, lo, hi);
     let rs = rooms(layout, &cfg.tolerances);
 
     // Lines: walls of one class sharing a corner keep sharing their line.
@@ -489,28 +491,40 @@ fn refine_frame(g: &mut WallGraph, points: &Points, cfg: &SolveConfig, height: i
     true
 }
 
-/// Cloud points near wall `w`'s line: `(point, along, across)` with
-/// `across` measured along `n`, within `reach` of the line, inside the
-/// trimmed extent and the height band, thinned to one per cell.
-fn gather(w: &WorkWall, n: P2, reach: f64, points: &Points, top: f64) -> Vec<(u32, f64, f64)> {
-    let dir = (w.b - w.a) / w.len();
+/// The trimmed extent `(t0, t1)` along a wall that is evidence for it: its
+/// length less [`END_TRIM`] (at most a quarter) at each end.
+fn trimmed(w: &WorkWall) -> (f64, f64) {
     let trim = END_TRIM.min(w.len() / 4.0);
-    let (t0, t1) = (trim, w.len() - trim);
+    (trim, w.len() - trim)
+}
+
+/// The points in a wall's band: within its [`trimmed`] extent, at most
+/// `reach` across its centre line (normal `n`), above [`FLOOR_CLEARANCE`]
+/// and below `top` less [`TOP_CLEARANCE`]; each as `(index, along, across,
+/// z)`.
+fn band<'a>(w: &'a WorkWall, n: P2, reach: f64, points: &'a Points, top: f64) -> impl Iterator<Item = (u32, f64, f64, f64)> + 'a {
+    let dir = (w.b - w.a) / w.len();
+    let (t0, t1) = trimmed(w);
     let corners = [w.a + dir * t0 + n * reach, w.a + dir * t0 - n * reach, w.a + dir * t1 + n * reach, w.a + dir * t1 - n * reach];
     let blo = corners.iter().fold(P2::repeat(f64::INFINITY), |m, p| m.inf(p));
     let bhi = corners.iter().fold(P2::repeat(f64::NEG_INFINITY), |m, p| m.sup(p));
-    let mut seen: std::collections::HashSet<(i64, i64, i64)> = Default::default();
-    let mut out = Vec::new();
-    for idx in points.near(blo, bhi) {
+    points.near(blo, bhi).filter_map(move |idx| {
         let [u, v, z] = points.pts[idx as usize];
         if z < FLOOR_CLEARANCE || z > top - TOP_CLEARANCE {
-            continue;
+            return None;
         }
         let rel = P2::new(u, v) - w.a;
         let (along, across) = (rel.dot(&dir), rel.dot(&n));
-        if along < t0 || along > t1 || across.abs() > reach {
-            continue;
-        }
+        (along >= t0 && along <= t1 && across.abs() <= reach).then_some((idx, along, across, z))
+    })
+}
+
+/// A wall's [`band`] thinned to one point per occupied cell ([`THIN_CELL`]
+/// along and up, [`THIN_CELL_ACROSS`] across): `(index, along, across)`.
+fn gather(w: &WorkWall, n: P2, reach: f64, points: &Points, top: f64) -> Vec<(u32, f64, f64)> {
+    let mut seen: std::collections::HashSet<(i64, i64, i64)> = Default::default();
+    let mut out = Vec::new();
+    for (idx, along, across, z) in band(w, n, reach, points, top) {
         let key = ((along / THIN_CELL).floor() as i64, (z / THIN_CELL).floor() as i64, (across / THIN_CELL_ACROSS).floor() as i64);
         if seen.insert(key) {
             out.push((idx, along, across));
@@ -619,26 +633,9 @@ fn fit_line_offset(
         if sides.is_empty() {
             continue;
         }
-        let dir = (w.b - w.a) / w.len();
-        let trim = END_TRIM.min(w.len() / 4.0);
-        let (t0, t1) = (trim, w.len() - trim);
+        let (t0, t1) = trimmed(w);
         spans.push((i, t0, t1));
-        let (z0, z1) = (FLOOR_CLEARANCE, height(w.id) - TOP_CLEARANCE);
-        let reach = cfg.refine_band + half;
-        let corners = [w.a + dir * t0 + n * reach, w.a + dir * t0 - n * reach, w.a + dir * t1 + n * reach, w.a + dir * t1 - n * reach];
-        let blo = corners.iter().fold(P2::repeat(f64::INFINITY), |m, p| m.inf(p));
-        let bhi = corners.iter().fold(P2::repeat(f64::NEG_INFINITY), |m, p| m.sup(p));
-        for idx in points.near(blo, bhi) {
-            let [u, v, z] = points.pts[idx as usize];
-            if z < z0 || z > z1 {
-                continue;
-            }
-            let rel = P2::new(u, v) - w.a;
-            let along = rel.dot(&dir);
-            let across = rel.dot(&n);
-            if along < t0 || along > t1 || across.abs() > reach {
-                continue;
-            }
+        for (idx, along, across, z) in band(w, n, cfg.refine_band + half, points, height(w.id)) {
             cells.entry((i, (along / THIN_CELL).floor() as i64, (z / THIN_CELL).floor() as i64)).or_default().push((across, idx));
         }
         faces.push((i, half, sides));
