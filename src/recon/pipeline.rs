@@ -352,6 +352,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         if tracker.maps.len() > 1 {
             warnings.push(format!("tracking was lost and restarted {} times; only the largest map ({} keyframes) is kept", tracker.maps.len() - 1, map.kfs.len()));
         }
+        if tracker.stats.low_parallax {
+            warnings.push("no parallax: the camera (nearly) only turned, so the map's depths, its scale and its floor are unreliable".into());
+        }
         keyframes = map.kfs.len();
         traj_map = map.frame_poses().into_iter().map(|(_, t, p)| (t, p)).collect();
         for kf in &map.kfs {
