@@ -337,6 +337,14 @@ pub fn refine_pose_rgbd(k: &Pinhole, init: &Isometry3<f64>, world: &[Point3<f64>
     RgbdRefined { pose, inliers, depth_pairs: pairs.len(), depth_inliers }
 }
 
+/// How well the depth agrees at `pose`: (associated pairs, pairs within
+/// 2 sigma of the reference surface).
+pub fn depth_agreement(pose: &Isometry3<f64>, depth: &DepthTerm, cfg: &RgbdRefineConfig) -> (usize, usize) {
+    let pairs = associate(pose, depth, cfg);
+    let (_, _, _, inl) = build(&Pinhole { fx: 1.0, fy: 1.0, cx: 0.0, cy: 0.0 }, pose, &[], &[], Some((depth, pairs.as_slice())), cfg);
+    (pairs.len(), inl)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
-use super::rgbd::{refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
+use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3};
 use opencv::core::Mat;
@@ -261,6 +261,12 @@ const RGBD_REMATCH_RADIUS_PX: f64 = 4.0;
 const RGBD_KF_RATIO: f64 = 0.3;
 /// RGB-D: new keyframe at least every this many tracked frames.
 const RGBD_KF_MAX_GAP: usize = 30;
+/// RGB-D: a tracked pose whose camera centre lands further than this from
+/// the constant-velocity prediction is checked against tracking from the
+/// last pose (metres).
+const RGBD_JUMP_CHECK_M: f64 = 0.04;
+/// RGB-D: depth inliers counted as one feature inlier when comparing poses.
+const DEPTH_POINTS_PER_FEATURE: f64 = 4.0;
 /// RGB-D: grid step of the reference keyframe's surface (pixels).
 const SURFACE_STEP_PX: usize = 2;
 /// Map points created per keyframe from depth at most (RGB-D).
@@ -553,7 +559,22 @@ impl Tracker {
         let grid = Grid::new(&feats.points, self.width, self.height, 16.0);
         let local = self.local_points(anchor);
         if self.rgbd && !self.depth_points.is_empty() {
-            if let Some(r) = self.track_rgbd_predicted(feats, &grid, &local, pred) {
+            let first = self.track_rgbd_predicted(feats, &grid, &local, pred);
+            let result = match (first, self.last) {
+                (Some(a), Some(last)) if anchor.is_none() && centre_distance(&a.0, pred) > RGBD_JUMP_CHECK_M => {
+                    // Far from the prediction: a wrong minimum (repetitive
+                    // texture one period off, a surface sliding along a
+                    // plain wall) or a sudden move. Track from the last pose
+                    // too and keep the pose features and depth agree with more.
+                    let b = self.track_rgbd_predicted(feats, &grid, &local, &last);
+                    match b {
+                        Some(b) if self.support(&b) > self.support(&a) => Some(b),
+                        _ => Some(a),
+                    }
+                }
+                (r, _) => r,
+            };
+            if let Some(r) = result {
                 return Ok(Some(r));
             }
         }
@@ -615,6 +636,22 @@ impl Tracker {
         }
         let n = matched.iter().flatten().count();
         (n >= self.cfg.min_inliers).then_some((pose, matched))
+    }
+
+    /// RGB-D: (pairs, inliers) of the current depth against the reference
+    /// keyframe's surface at `pose`.
+    fn depth_support(&self, pose: &Isometry3<f64>) -> (usize, usize) {
+        let Some((_, kfi, surface)) = &self.surface else { return (0, 0) };
+        let Some(kf) = self.maps.last().and_then(|m| m.kfs.get(*kfi)) else { return (0, 0) };
+        let term = DepthTerm { surface, ref_from_world: kf.cam_from_world, points: &self.depth_points };
+        depth_agreement(pose, &term, &self.rgbd_refine)
+    }
+
+    /// RGB-D: how much of the frame agrees with a tracked pose: feature
+    /// inliers plus depth points within 2 sigma of the reference surface
+    /// (per [`DEPTH_POINTS_PER_FEATURE`]).
+    fn support(&self, r: &PoseMatches) -> f64 {
+        r.1.iter().flatten().count() as f64 + self.depth_support(&r.0).1 as f64 / DEPTH_POINTS_PER_FEATURE
     }
 
     /// Brute-force matching against recent keyframes + PnP.
@@ -1241,6 +1278,11 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         }
     }
     true
+}
+
+/// Distance between the camera centres of two `camera_from_world` poses.
+fn centre_distance(a: &Isometry3<f64>, b: &Isometry3<f64>) -> f64 {
+    (a.inverse().translation.vector - b.inverse().translation.vector).norm()
 }
 
 /// Matches the features of `a` and `b` that have no map point yet: for
