@@ -134,6 +134,48 @@ pub fn triangulate(k: &Pinhole, pa: &Isometry3<f64>, ua: &Point2<f64>, pb: &Isom
     p.coords.iter().all(|v| v.is_finite()).then_some(p)
 }
 
+/// The rotation-only part of two views' relative motion: the rotation `R`
+/// (`b_from_a`) that best maps the rays of `a` onto those of `b`
+/// (least squares on unit rays, refitted on the better half of the
+/// pairs so that a few wrong matches do not bias it), and the median
+/// angle (degrees) left between `R · ray(a)` and `ray(b)` over all pairs.
+/// Under a pure rotation that residual is noise, whatever depths the
+/// scene has; a translation leaves the parallax it causes (what a rotation
+/// cannot absorb). `None` for fewer than 3 pairs or a degenerate fit.
+pub fn derotated_parallax(k: &Pinhole, a: &[Point2<f64>], b: &[Point2<f64>]) -> Option<(UnitQuaternion<f64>, f64)> {
+    let n = a.len().min(b.len());
+    if n < 3 {
+        return None;
+    }
+    let ra: Vec<Vector3<f64>> = a.iter().take(n).map(|u| k.ray(u).normalize()).collect();
+    let rb: Vec<Vector3<f64>> = b.iter().take(n).map(|u| k.ray(u).normalize()).collect();
+    let fit = |idx: &[usize]| -> Option<Matrix3<f64>> {
+        let mut h = Matrix3::zeros();
+        for &i in idx {
+            h += rb[i] * ra[i].transpose();
+        }
+        let svd = h.svd(true, true);
+        let (u, vt) = (svd.u?, svd.v_t?);
+        let mut d = Matrix3::identity();
+        if (u * vt).determinant() < 0.0 {
+            d[(2, 2)] = -1.0;
+        }
+        Some(u * d * vt)
+    };
+    let residuals = |r: &Matrix3<f64>| -> Vec<f64> { (0..n).map(|i| (r * ra[i]).angle(&rb[i]).to_degrees()).collect() };
+    let all: Vec<usize> = (0..n).collect();
+    let r0 = fit(&all)?;
+    let res0 = residuals(&r0);
+    let mut order = all;
+    order.sort_by(|&i, &j| res0[i].total_cmp(&res0[j]));
+    order.truncate(n.div_ceil(2).max(3));
+    let r1 = fit(&order)?;
+    let mut res = residuals(&r1);
+    res.sort_by(|x, y| x.total_cmp(y));
+    let rot = UnitQuaternion::from_matrix(&r1);
+    Some((rot, res[n / 2]))
+}
+
 /// Cosine of the angle between the two viewing rays to `x` from camera
 /// centres `ca` and `cb` (world frame).
 pub fn parallax_cos(x: &Point3<f64>, ca: &Point3<f64>, cb: &Point3<f64>) -> f64 {
@@ -169,5 +211,29 @@ mod tests {
         assert!(!mask[0] && mask[100]);
         let x = triangulate(&k, &a, &ua[50], &b, &proj(&b)[50]).unwrap();
         assert!((x - pts[50]).norm() < 1e-6);
+    }
+
+    #[test]
+    fn derotated_parallax_separates_rotation_from_translation() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let k = Pinhole { fx: 500.0, fy: 500.0, cx: 320.0, cy: 240.0 };
+        let pts: Vec<Point3<f64>> = (0..200).map(|_| Point3::new(rng.random_range(-2.0..2.0), rng.random_range(-1.5..1.5), rng.random_range(2.0..5.0))).collect();
+        let proj = |p: &Isometry3<f64>| -> Vec<Point2<f64>> { pts.iter().map(|x| k.project(&(p * x)).unwrap()).collect() };
+        let a = proj(&Isometry3::identity());
+        // A 12° turn with a 5 mm drift: no usable parallax, though the
+        // image moves by ~100 px; 10 wrong matches do not change that.
+        let turn = Isometry3::new(Vector3::new(0.005, 0.0, 0.0), Vector3::new(0.0, 0.21, 0.02));
+        let mut b = proj(&turn);
+        for u in b.iter_mut().take(10) {
+            u.y += 40.0;
+        }
+        let (rot, par) = derotated_parallax(&k, &a, &b).unwrap();
+        assert!(par < 0.1, "{par}");
+        assert!(rot.angle_to(&turn.rotation) < 3e-3, "{}", rot.angle_to(&turn.rotation));
+        // The same turn while walking 30 cm forward: the parallax stays.
+        let walk = Isometry3::new(Vector3::new(0.0, 0.0, -0.3), Vector3::new(0.0, 0.21, 0.02));
+        let (_, par) = derotated_parallax(&k, &a, &proj(&walk)).unwrap();
+        assert!(par > 1.0, "{par}");
+        assert!(derotated_parallax(&k, &a[..2], &b[..2]).is_none());
     }
 }

@@ -9,7 +9,7 @@
 
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
-use super::geometry::{parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
+use super::geometry::{derotated_parallax, parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
 use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3};
@@ -153,6 +153,10 @@ pub struct TrackStats {
     /// Maps merged into an older one after it was seen again.
     pub merges: usize,
     pub ba_runs: usize,
+    /// No two frames had enough parallax beyond a rotation: the map was
+    /// initialised from the best pair anyway, and its depths (hence the
+    /// scale and the floor) are unreliable.
+    pub low_parallax: bool,
 }
 
 /// Seconds spent in the tracker's parts (for the report's speed figures;
@@ -198,6 +202,15 @@ const PENDING_MAX_FRAME_GAP: usize = 60;
 const MERGE_RECENT_KEYFRAMES: usize = 3;
 /// Keyframes of an older map sampled per merge attempt besides those.
 const MERGE_KEYFRAMES: usize = 5;
+/// At the end of the sequence: keyframes of the current map tried for a
+/// merge (its first ones), and newest keyframes of each older map tried.
+const FINAL_MERGE_KEYFRAMES: usize = 8;
+const FINAL_MERGE_RECENT_KEYFRAMES: usize = 10;
+/// [`MERGE_MAX_SCALE_SPREAD`] for the last merge attempts at the end of
+/// the sequence (a keyframe near the start of a map has noisier depths).
+const FINAL_MERGE_MAX_SCALE_SPREAD: f64 = 0.3;
+/// Search radius of the guided matching when merging (pixels).
+const MERGE_GUIDED_RADIUS_PX: f64 = 4.0;
 /// Refined PnP inliers needed to merge maps (stricter than tracking).
 const MERGE_MIN_INLIERS: usize = 40;
 /// Features matched in both maps needed for the scale between them.
@@ -218,6 +231,43 @@ struct InitRef {
     age: usize,
 }
 
+/// A two-view reconstruction for initialisation.
+struct InitPair {
+    /// `cur_from_ref`, unit baseline.
+    rel: Isometry3<f64>,
+    /// (reference feature, current feature, point in the reference camera).
+    pts: Vec<(usize, usize, Point3<f64>)>,
+    /// Median parallax left after the best rotation-only fit (degrees).
+    derot_deg: f64,
+    /// Median parallax of the triangulated points (degrees).
+    parallax_deg: f64,
+}
+
+impl InitPair {
+    /// Whether the pair's depth is trustworthy: enough parallax that no
+    /// rotation explains ([`INIT_MIN_DEROTATED_PARALLAX_DEG`]; a phone
+    /// turned on the spot gives none), and a triangulated parallax not far
+    /// beyond it: a reconstruction whose parallax far exceeds what the
+    /// images show beyond a rotation traded rotation for translation (the
+    /// rotation / translation ambiguity of a narrow view on a flat scene),
+    /// and its baseline and depths are wrong.
+    fn sound(&self) -> bool {
+        self.derot_deg >= INIT_MIN_DEROTATED_PARALLAX_DEG && self.parallax_deg <= INIT_MAX_PARALLAX_OVER_DEROTATED * self.derot_deg
+    }
+}
+
+/// The best unsound initialisation pair seen while no map exists: used at
+/// the end when the camera never moved enough for a sound one (the map is
+/// then flagged, see [`TrackStats::low_parallax`]).
+struct FallbackInit {
+    reference: InitRef,
+    frame_index: usize,
+    t: f64,
+    image: Mat,
+    feats: Features,
+    pair: InitPair,
+}
+
 /// The tracker: one call per selected frame.
 pub struct Tracker {
     pub cfg: TrackConfig,
@@ -229,6 +279,7 @@ pub struct Tracker {
     pub timings: TrackTimings,
     rgbd: bool,
     init: Option<InitRef>,
+    fallback: Option<FallbackInit>,
     pending: Vec<PendingFrame>,
     merge_attempts: usize,
     last: Option<Isometry3<f64>>,
@@ -295,6 +346,16 @@ const PYRAMID_SCALE: f64 = 1.2;
 /// Descriptor distance for triangulation matches (ORB-SLAM's strict 50).
 const TRI_MAX_HAMMING: u32 = 50;
 const TRI_MAX_BASELINE_RATIO: f64 = 0.6;
+/// Median parallax left after the best rotation-only fit of the two views
+/// (degrees): below it the pair is rotation-dominant and a reconstruction
+/// from it has no reliable depth, whatever parallax its triangulated points
+/// show (the essential matrix trades rotation for translation).
+const INIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.4;
+/// The triangulated median parallax of an initialisation may exceed the
+/// derotated parallax by at most this factor (some of a translation's flow
+/// looks like rotation and is absorbed by the rotation fit; seen: 2-9.4 on
+/// good initialisations, 11 and 27 on ones whose depths came out wrong).
+const INIT_MAX_PARALLAX_OVER_DEROTATED: f64 = 10.0;
 /// Initialisation reference frames older than this (tracked frames) are replaced.
 const INIT_MAX_AGE: usize = 40;
 
@@ -313,6 +374,7 @@ impl Tracker {
             timings: TrackTimings::default(),
             rgbd,
             init: None,
+            fallback: None,
             pending: vec![],
             merge_attempts: 0,
             last: None,
@@ -490,6 +552,11 @@ impl Tracker {
     /// `radius`: feature → map point.
     fn guided_match(&self, feats: &Features, grid: &Grid, pose: &Isometry3<f64>, points: &[usize], radius: f64) -> Vec<Option<usize>> {
         let Some(map) = self.maps.last() else { return vec![None; feats.len()] };
+        self.guided_match_in(map, feats, grid, pose, points, radius)
+    }
+
+    /// [`Self::guided_match`] against `map`.
+    fn guided_match_in(&self, map: &Map, feats: &Features, grid: &Grid, pose: &Isometry3<f64>, points: &[usize], radius: f64) -> Vec<Option<usize>> {
         let mut best: Vec<(u32, Option<usize>)> = vec![(u32::MAX, None); feats.len()];
         let mut near = vec![];
         for &pi in points {
@@ -749,7 +816,19 @@ impl Tracker {
         let m = match_brute(&init.feats.desc, &feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
         let replace = m.len() < INIT_MIN_MATCHES || init.age > INIT_MAX_AGE;
         let attempt = if m.len() >= INIT_MIN_MATCHES { self.try_two_view(&m, &feats)? } else { None };
-        let Some((rel, pts)) = attempt else {
+        let attempt = match attempt {
+            Some(p) if p.sound() => Some(p),
+            Some(p) => {
+                if self.maps.is_empty() && self.fallback.as_ref().is_none_or(|f| p.derot_deg > f.pair.derot_deg) {
+                    let Some(init) = self.init.as_ref() else { return Ok(TrackState::Initialising) };
+                    let reference = InitRef { frame_index: init.frame_index, t: init.t, feats: init.feats.clone(), image: init.image.try_clone().map_err(super::cv("image copy"))?, age: 0 };
+                    self.fallback = Some(FallbackInit { reference, frame_index, t, image: image.try_clone().map_err(super::cv("image copy"))?, feats: feats.clone(), pair: p });
+                }
+                None
+            }
+            None => None,
+        };
+        let Some(pair) = attempt else {
             if replace {
                 let new = InitRef { frame_index, t, feats, image: image.try_clone().map_err(super::cv("image copy"))?, age: 0 };
                 if let Some(old) = self.init.replace(new) {
@@ -762,7 +841,15 @@ impl Tracker {
             return Ok(TrackState::Initialising);
         };
         let Some(init) = self.init.take() else { return Ok(TrackState::Initialising) };
-        // Two keyframes and the triangulated points; scale: median depth 1.
+        self.fallback = None;
+        self.build_initial_map(init, frame_index, t, image.try_clone().map_err(super::cv("image copy"))?, feats, pair);
+        Ok(TrackState::Tracked { keyframe: true })
+    }
+
+    /// A new map from two views: two keyframes and the triangulated points,
+    /// scaled to a median depth of 1; tracking continues from the second.
+    fn build_initial_map(&mut self, init: InitRef, frame_index: usize, t: f64, image: Mat, feats: Features, pair: InitPair) {
+        let InitPair { rel, pts, .. } = pair;
         let mut depths: Vec<f64> = pts.iter().map(|(_, _, x)| x.z).collect();
         depths.sort_by(|a, b| a.total_cmp(b));
         let s = 1.0 / depths[depths.len() / 2].max(1e-9);
@@ -771,7 +858,7 @@ impl Tracker {
         let n0 = init.feats.len();
         let n1 = feats.len();
         let mut kf0 = KeyFrame { frame_index: init.frame_index, t: init.t, cam_from_world: Isometry3::identity(), feats: init.feats, point_of: vec![None; n0], image: init.image, depth: None };
-        let mut kf1 = KeyFrame { frame_index, t, cam_from_world: rel, feats, point_of: vec![None; n1], image: image.try_clone().map_err(super::cv("image copy"))?, depth: None };
+        let mut kf1 = KeyFrame { frame_index, t, cam_from_world: rel, feats, point_of: vec![None; n1], image, depth: None };
         for (i, j, x) in pts {
             let pid = map.points.len();
             map.points.push(MapPoint { pos: Point3::from(x.coords * s), desc: kf0.feats.desc[i], obs: vec![(0, i), (1, j)], bad: false });
@@ -790,7 +877,6 @@ impl Tracker {
         self.record_frame(frame_index, t, pose);
         self.stats.frames_tracked += 2;
         self.stats.frames_lost = self.stats.frames_lost.saturating_sub(1);
-        Ok(TrackState::Tracked { keyframe: true })
     }
 
     /// Keeps an untracked frame's features so that it can be localised
@@ -807,10 +893,35 @@ impl Tracker {
     /// frame by the similarity the keyframe's two poses and its shared
     /// points give (rotation, translation, scale), appended to it, shared
     /// points fused, and the merged map bundle-adjusted.
-    fn try_merge(&mut self) -> Result<(), ReconError> {
+    fn try_merge(&mut self) -> Result<bool, ReconError> {
+        let last = self.maps.last().map(|m| m.kfs.len()).unwrap_or(0);
+        match last.checked_sub(1) {
+            Some(kfb) => self.try_merge_kf(kfb, false),
+            None => Ok(false),
+        }
+    }
+
+    /// [`Self::try_merge`] with keyframe `kfb` of the current map; `thorough`
+    /// (at the end of the sequence) tries the older maps' newest
+    /// [`FINAL_MERGE_RECENT_KEYFRAMES`] keyframes besides the sample.
+    fn try_merge_kf(&mut self, kfb: usize, thorough: bool) -> Result<bool, ReconError> {
         self.merge_attempts += 1;
-        let Some(cur) = self.maps.last() else { return Ok(()) };
-        let Some(kf) = cur.kfs.last() else { return Ok(()) };
+        let Some(cur) = self.maps.last() else { return Ok(false) };
+        let Some(kf) = cur.kfs.get(kfb) else { return Ok(false) };
+        let recent = if thorough { FINAL_MERGE_RECENT_KEYFRAMES } else { MERGE_RECENT_KEYFRAMES };
+        // The keyframe's own map points, plus the current map's other
+        // points that project onto its unmatched features (more features
+        // with a depth in both maps for the scale below).
+        let grid = Grid::new(&kf.feats.points, self.width, self.height, 16.0);
+        let points_b: Vec<Option<usize>> = {
+            let mut seen = vec![false; cur.points.len()];
+            for p in kf.point_of.iter().flatten() {
+                seen[*p] = true;
+            }
+            let others: Vec<usize> = (0..cur.points.len()).filter(|&p| !seen[p] && !cur.points[p].bad).collect();
+            let extra = self.guided_match_in(cur, &kf.feats, &grid, &kf.cam_from_world, &others, MERGE_GUIDED_RADIUS_PX);
+            kf.point_of.iter().zip(extra).map(|(own, x)| own.or(x)).collect()
+        };
         let mut found = None;
         for ai in (0..self.maps.len() - 1).rev() {
             let a = &self.maps[ai];
@@ -822,15 +933,27 @@ impl Tracker {
             // The newest keyframes first (a map is most often seen again
             // right after it was lost), then a sample spread over the map.
             let stride = n.div_ceil(MERGE_KEYFRAMES).max(1);
-            let mut order: Vec<usize> = (n.saturating_sub(MERGE_RECENT_KEYFRAMES)..n).rev().collect();
-            order.extend(((self.merge_attempts % stride)..n.saturating_sub(MERGE_RECENT_KEYFRAMES)).step_by(stride));
+            let mut order: Vec<usize> = (n.saturating_sub(recent)..n).rev().collect();
+            order.extend(((self.merge_attempts % stride)..n.saturating_sub(recent)).step_by(stride));
             let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else { continue };
             if matched_a.iter().flatten().count() < MERGE_MIN_INLIERS {
                 continue;
             }
+            // Guided matching of all of the older map's points from that
+            // pose: many more features matched in both maps than the one
+            // keyframe's brute-force matches give, for the scale below.
+            let (pose_a, matched_a) = {
+                let all: Vec<usize> = (0..a.points.len()).filter(|&p| !a.points[p].bad).collect();
+                let m = self.guided_match_in(a, &kf.feats, &grid, &pose_a, &all, MERGE_GUIDED_RADIUS_PX);
+                let (p2, m2, n2) = self.refine_in(a, &kf.feats, &pose_a, &m);
+                if n2 > matched_a.iter().flatten().count() {
+                    (p2, m2)
+                } else {
+                    (pose_a, matched_a)
+                }
+            };
             // Scale: depth of the same features in both maps.
-            let mut ratios: Vec<f64> = kf
-                .point_of
+            let mut ratios: Vec<f64> = points_b
                 .iter()
                 .zip(&matched_a)
                 .filter_map(|(pb, pa)| {
@@ -846,15 +969,16 @@ impl Tracker {
             ratios.sort_by(|x, y| x.total_cmp(y));
             let s = ratios[ratios.len() / 2];
             let spread = (ratios[3 * ratios.len() / 4] - ratios[ratios.len() / 4]) / s;
-            if !(s.is_finite() && s > 0.0) || spread > MERGE_MAX_SCALE_SPREAD {
+            let max_spread = if thorough { FINAL_MERGE_MAX_SCALE_SPREAD } else { MERGE_MAX_SCALE_SPREAD };
+            if !(s.is_finite() && s > 0.0) || spread > max_spread {
                 continue;
             }
             found = Some((ai, pose_a, matched_a, s));
             break;
         }
-        let Some((ai, pose_a, matched_a, s)) = found else { return Ok(()) };
-        let Some(b) = self.maps.pop() else { return Ok(()) };
-        let pose_b = b.kfs.last().map(|k| k.cam_from_world).unwrap_or_else(Isometry3::identity);
+        let Some((ai, pose_a, matched_a, s)) = found else { return Ok(false) };
+        let Some(b) = self.maps.pop() else { return Ok(false) };
+        let pose_b = b.kfs.get(kfb).map(|k| k.cam_from_world).unwrap_or_else(Isometry3::identity);
         // x_a = s R_a^T R_b x_b + R_a^T (s t_b - t_a)
         let r_ab = pose_a.rotation.inverse() * pose_b.rotation;
         let t_ab = pose_a.rotation.inverse() * (pose_b.translation.vector * s - pose_a.translation.vector);
@@ -868,7 +992,7 @@ impl Tracker {
         };
         let a = &mut self.maps[ai];
         let (kf_off, pt_off) = (a.kfs.len(), a.points.len());
-        let last_kf_b = b.kfs.len().saturating_sub(1);
+        let last_kf_b = kfb;
         for mut p in b.points {
             p.pos = to_a(&p.pos);
             for o in &mut p.obs {
@@ -914,14 +1038,14 @@ impl Tracker {
         self.stats.merges += 1;
         self.stats.ba_runs += 1;
         // Tracking continues in the merged map.
-        let Some(m) = self.maps.last() else { return Ok(()) };
+        let Some(m) = self.maps.last() else { return Ok(true) };
         let pose = m.kfs[kfm].cam_from_world;
         self.velocity = Isometry3::identity();
         self.last = Some(pose);
         self.ref_kf = kfm;
         self.since_kf = 0;
         self.ref_tracked = m.kfs[kfm].point_of.iter().flatten().count();
-        Ok(())
+        Ok(true)
     }
 
     /// Ends the sequence: a full bundle adjustment of every monocular map,
@@ -929,6 +1053,28 @@ impl Tracker {
     /// keyframes nearest in time (largest map first); those that fail stay
     /// untracked.
     pub fn finish(&mut self) -> Result<(), ReconError> {
+        // The camera never moved enough for a sound initialisation: the best
+        // pair seen gives a map whose orientations hold (the camera turned
+        // about its own centre) but whose depths do not; flagged.
+        if self.maps.is_empty() && !self.rgbd {
+            if let Some(f) = self.fallback.take() {
+                self.build_initial_map(f.reference, f.frame_index, f.t, f.image, f.feats, f.pair);
+                self.stats.low_parallax = true;
+            }
+        }
+        // Last merge attempts: the current map's first keyframes (nearest
+        // in time to the maps before it) against the older maps' newest.
+        if !self.rgbd {
+            'merge: while self.maps.len() > 1 {
+                let n = self.maps.last().map(|m| m.kfs.len()).unwrap_or(0);
+                for kfb in 0..n.min(FINAL_MERGE_KEYFRAMES) {
+                    if self.try_merge_kf(kfb, true)? {
+                        continue 'merge;
+                    }
+                }
+                break;
+            }
+        }
         let (k, px) = (self.k, self.cfg.inlier_px);
         let t0 = Instant::now();
         if !self.rgbd && self.cfg.local_ba {
@@ -992,9 +1138,10 @@ impl Tracker {
     }
 
     /// Essential-matrix initialisation between the reference and `feats`:
-    /// `(cur_from_ref, [(ref feature, cur feature, point in ref camera)])`.
-    #[allow(clippy::type_complexity)]
-    fn try_two_view(&self, m: &[(usize, usize)], feats: &Features) -> Result<Option<(Isometry3<f64>, Vec<(usize, usize, Point3<f64>)>)>, ReconError> {
+    /// the two-view reconstruction when it has enough points and parallax,
+    /// whether or not its parallax survives a rotation-only fit (see
+    /// [`InitPair::sound`]).
+    fn try_two_view(&self, m: &[(usize, usize)], feats: &Features) -> Result<Option<InitPair>, ReconError> {
         let Some(init) = &self.init else { return Ok(None) };
         let a: Vec<Point2<f64>> = m.iter().map(|&(i, _)| init.feats.points[i]).collect();
         let b: Vec<Point2<f64>> = m.iter().map(|&(_, j)| feats.points[j]).collect();
@@ -1005,6 +1152,11 @@ impl Tracker {
             return Ok(None);
         }
         let Some((rel, mask)) = two_view(&self.k, &a, &b, 1.0)? else { return Ok(None) };
+        // Parallax that no rotation explains: a rotation-dominant pair
+        // (a phone turned on the spot) gives no depth.
+        let ai: Vec<Point2<f64>> = (0..a.len()).filter(|&n| mask[n]).map(|n| a[n]).collect();
+        let bi: Vec<Point2<f64>> = (0..a.len()).filter(|&n| mask[n]).map(|n| b[n]).collect();
+        let derot = derotated_parallax(&self.k, &ai, &bi).map(|d| d.1).unwrap_or(0.0);
         let id = Isometry3::identity();
         let c0 = Point3::origin();
         let c1 = Point3::from(rel.inverse().translation.vector);
@@ -1034,10 +1186,11 @@ impl Tracker {
             return Ok(None);
         }
         par.sort_by(|x, y| x.total_cmp(y));
-        if par[par.len() / 2] < INIT_MIN_MEDIAN_PARALLAX_DEG {
+        let par_median = par[par.len() / 2];
+        if par_median < INIT_MIN_MEDIAN_PARALLAX_DEG {
             return Ok(None);
         }
-        Ok(Some((rel, out)))
+        Ok(Some(InitPair { rel, pts: out, derot_deg: derot, parallax_deg: par_median }))
     }
 
     /// Adds a keyframe, its observations, new map points, and runs local BA.
@@ -1327,4 +1480,3 @@ fn epipolar_matches(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, b: &KeyFrame
     }
     cand.into_iter().filter(|&(ia, jb)| best_for_b[jb].1 == ia).map(|(ia, jb)| (ia, b_free[jb])).collect()
 }
-
