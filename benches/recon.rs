@@ -1,6 +1,6 @@
 //! Reconstruction front-end speed, per 720p frame, on frames rendered by
 //! `crate::synth` (a generated apartment, 1280x720): what the pipeline's
-//! reading thread does to every frame (downscale to the 960 px tracking
+//! reading thread does to every frame (downscale to the 640 px tracking
 //! width + grey, keyframe selection), ORB extraction on a kept frame, and
 //! focal-length estimation on one frame; plus a whole short clip
 //! (`reconstruct` on 2 s of 720p video, written to a temp mp4 in setup).
@@ -12,7 +12,7 @@ use opencv::core::{Mat, Scalar, Size, CV_8UC3};
 use opencv::imgproc;
 use opencv::prelude::*;
 use rand::SeedableRng;
-use roomscribe::recon::features::{Extractor, OrbConfig};
+use roomscribe::recon::features::{match_brute, Extractor, OrbConfig, MATCH_MAX_HAMMING, MATCH_RATIO};
 use roomscribe::recon::focal::{estimate_frame, FocalConfig};
 use roomscribe::recon::select::{SelectConfig, Selector};
 use roomscribe::recon::{reconstruct, Intrinsics, ReconConfig};
@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
             to_mat(&r.render(&capture.path.pose_at(t), None, t, i as u32).rgb)
         })
         .collect();
-    let tsize = Size::new(960, 540);
+    let tsize = Size::new(640, 360);
     let mut g = c.benchmark_group("recon_720p");
     g.sample_size(10);
     g.bench_function("downscale_grey_select_per_frame", |b| {
@@ -83,13 +83,22 @@ fn bench(c: &mut Criterion) {
     let mut small = Mat::default();
     imgproc::resize(&frames[0], &mut small, tsize, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
     imgproc::cvt_color_def(&small, &mut gray, imgproc::COLOR_BGR2GRAY).unwrap();
-    let k = Intrinsics::from_hfov(960, 540, 65.0);
-    g.bench_function("orb1500_960x540", |b| {
-        let mut x = Extractor::new(&OrbConfig::default()).unwrap();
+    let k = Intrinsics::from_hfov(640, 360, 65.0);
+    // The pipeline's count at 640x360: 1500 scaled to the area.
+    let orb = OrbConfig { n_features: 1125, ..OrbConfig::default() };
+    g.bench_function("orb1125_640x360", |b| {
+        let mut x = Extractor::new(&orb).unwrap();
         b.iter(|| black_box(x.extract(&gray, &k).unwrap().len()))
     });
-    let mut g640 = Mat::default();
-    imgproc::resize(&gray, &mut g640, Size::new(640, 360), 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+    // Brute-force matching of two neighbouring frames' features (what
+    // initialisation does per frame; relocalisation per keyframe tried).
+    let fa = Extractor::new(&orb).unwrap().extract(&gray, &k).unwrap();
+    let mut gray_b = Mat::default();
+    imgproc::resize(&frames[5], &mut small, tsize, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+    imgproc::cvt_color_def(&small, &mut gray_b, imgproc::COLOR_BGR2GRAY).unwrap();
+    let fb = Extractor::new(&orb).unwrap().extract(&gray_b, &k).unwrap();
+    g.bench_function("match_brute_1125x1125", |b| b.iter(|| black_box(match_brute(&fa.desc, &fb.desc, MATCH_MAX_HAMMING, MATCH_RATIO).len())));
+    let g640 = gray.try_clone().unwrap();
     g.bench_function("focal_vp_one_frame_640", |b| {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         b.iter(|| black_box(estimate_frame(&g640, &FocalConfig::default(), &mut rng).unwrap()))

@@ -38,5 +38,8 @@ print("frames read %d, used %d, keyframes %d, poses %d, maps %d, points %d, trac
 print("| step | seconds |\n|---|---|")
 for k, v in t.items():
     print("| %s | %.2f |" % (k[:-2], v))
+print("| tracking part | seconds |\n|---|---|")
+for k, v in r.get("tracking_timings", {}).items():
+    print("| %s | %.2f |" % (k[:-2], v))
 PY
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -188,6 +188,9 @@ struct PendingFrame {
     feats: Features,
 }
 
+/// Keyframes (those with the most descriptor matches) on which one
+/// relocalisation, merge or late-localisation attempt runs PnP RANSAC.
+const RELOC_PNP_KEYFRAMES: usize = 3;
 /// Untracked frames kept for later localisation at most.
 const PENDING_MAX: usize = 300;
 /// Keyframes (nearest in time) tried when localising a pending frame.
@@ -730,15 +733,20 @@ impl Tracker {
         self.relocalise_kf(map, feats, &order)
     }
 
-    /// Matches `feats` against the keyframes `order` of `map` in turn
-    /// (brute force on descriptors of their map points) and takes the
-    /// first PnP RANSAC pose with enough refined inliers.
+    /// Matches `feats` against the keyframes `order` of `map` (brute force
+    /// on descriptors of their map points) and takes the first PnP RANSAC
+    /// pose with enough refined inliers among the [`RELOC_PNP_KEYFRAMES`]
+    /// keyframes with the most matches (ties in `order`).
     fn relocalise_in(&self, map: &Map, feats: &Features, order: &[usize]) -> Result<Option<PoseMatches>, ReconError> {
         Ok(self.relocalise_kf(map, feats, order)?.map(|(p, m, _)| (p, m)))
     }
 
     /// [`Self::relocalise_in`], also returning the keyframe that matched.
     fn relocalise_kf(&self, map: &Map, feats: &Features, order: &[usize]) -> Result<Option<Relocalised>, ReconError> {
+        // Descriptor matches with every candidate first (cheap), then PnP
+        // RANSAC (costly: a hopeless candidate runs all its iterations) on
+        // the candidates with the most matches only.
+        let mut cands: Vec<(usize, Vec<(usize, usize)>)> = vec![];
         for &kfi in order {
             let Some(kf) = map.kfs.get(kfi) else { continue };
             // Only the keyframe's features with a map point can give a pose
@@ -747,9 +755,13 @@ impl Tracker {
             let desc: Vec<Desc> = kf.point_of.iter().zip(&kf.feats.desc).filter(|(p, _)| p.is_some_and(|p| !map.points[p].bad)).map(|(_, d)| *d).collect();
             let m = match_brute(&feats.desc, &desc, MATCH_MAX_HAMMING, MATCH_RATIO);
             let pairs: Vec<(usize, usize)> = m.into_iter().map(|(i, j)| (i, with_point[j])).collect();
-            if pairs.len() < self.cfg.min_inliers {
-                continue;
+            if pairs.len() >= self.cfg.min_inliers {
+                cands.push((kfi, pairs));
             }
+        }
+        // Most matches first; ties keep `order` (stable sort).
+        cands.sort_by_key(|c| std::cmp::Reverse(c.1.len()));
+        for (kfi, pairs) in cands.into_iter().take(RELOC_PNP_KEYFRAMES) {
             let pts: Vec<Point3<f64>> = pairs.iter().map(|&(_, p)| map.points[p].pos).collect();
             let uv: Vec<Point2<f64>> = pairs.iter().map(|&(i, _)| feats.points[i]).collect();
             let Some((pose, inl)) = pnp_ransac(&self.k, &pts, &uv, self.cfg.inlier_px * 2.0)? else { continue };
