@@ -382,6 +382,18 @@ const ROT_MIN_INLIERS: usize = 40;
 /// Rotation-only tracking: inliers / descriptor matches needed (a walk's
 /// parallax leaves only the far points consistent with a rotation).
 const ROT_MIN_INLIER_FRACTION: f64 = 0.5;
+/// Rotation-only tracking: map points in view from which the centre is
+/// refined instead of held (with the rotation near the fit's).
+const ROT_CENTRE_MIN_POINTS: usize = 8;
+/// Rotation-only tracking: largest change of the fitted rotation accepted
+/// from the refinement on those points (degrees).
+const ROT_CENTRE_MAX_TURN_DEG: f64 = 1.0;
+/// Rotation-only tracking with the centre held: largest median parallax
+/// left after a rotation-only fit of the reference keyframe's matches
+/// (degrees; [`INIT_MIN_DEROTATED_PARALLAX_DEG`], where a sound two-view
+/// geometry starts): beyond it the camera walks, and a held centre would
+/// be wrong.
+const ROT_MAX_DEROTATED_PARALLAX_DEG: f64 = INIT_MIN_DEROTATED_PARALLAX_DEG;
 /// Rotation-only tracking: RANSAC hypotheses (2 matches each).
 const ROT_RANSAC_ITERATIONS: usize = 64;
 /// Rotation-only tracking: new keyframe when the inliers against the
@@ -399,8 +411,9 @@ const TRI_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.3;
 /// with fewer the partner is used as before.
 const TRI_DEROTATED_MIN_PAIRS: usize = 12;
 /// Bundle adjustment holds keyframes with fewer observations than this
-/// fixed (a rotation keyframe seeing few points is not constrained).
-const BA_MIN_CAM_OBSERVATIONS: usize = 12;
+/// fixed (a rotation keyframe seeing few points is not constrained: seen
+/// moved by 40 cm with 14; tracking itself needs 25).
+const BA_MIN_CAM_OBSERVATIONS: usize = 30;
 
 impl Tracker {
     /// A tracker for images of `width` x `height` with camera `k`; `rgbd`
@@ -843,6 +856,22 @@ impl Tracker {
             if n >= 2 * self.cfg.min_inliers {
                 return Ok(Some((p2, m2, None)));
             }
+        }
+        // A few map points in view: the centre from them (the rotation
+        // held near the fit), so that a walk starting after the turn gets
+        // its translation at the map's scale and the turn's features are
+        // triangulated at that scale.
+        if gm.iter().flatten().count() >= ROT_CENTRE_MIN_POINTS {
+            let (p2, m2, n) = self.refine(feats, &pose, &gm);
+            if n >= ROT_CENTRE_MIN_POINTS && p2.rotation.angle_to(&pose.rotation) < ROT_CENTRE_MAX_TURN_DEG.to_radians() {
+                return Ok(Some((p2, m2, Some(inliers))));
+            }
+        }
+        // Otherwise the centre is held: only while the images show no
+        // parallax beyond the rotation (a walk has started: lost).
+        let (ua, ub): (Vec<Point2<f64>>, Vec<Point2<f64>>) = m.iter().map(|&(i, j)| (kf.feats.points[j], feats.points[i])).unzip();
+        if derotated_parallax(&self.k, &ua, &ub).is_none_or(|d| d.1 >= ROT_MAX_DEROTATED_PARALLAX_DEG) {
+            return Ok(None);
         }
         let thr = ROT_INLIER_PX;
         let matched: Vec<Option<usize>> = gm
