@@ -23,7 +23,7 @@
 //! typical depth or in pixels. Knows cameras, images and poses, not maps,
 //! tracking or files.
 
-use super::geometry::Pinhole;
+use super::geometry::{camera_centre, Pinhole};
 use super::{cv, ReconError};
 use nalgebra::{Isometry3, Matrix3, Point3, Vector3};
 use opencv::core::{Mat, Size, Vec3b, BORDER_CONSTANT, CV_32F};
@@ -167,10 +167,6 @@ impl Cam {
     }
 }
 
-fn centre(p: &Isometry3<f64>) -> Vector3<f64> {
-    p.inverse().translation.vector
-}
-
 fn axis(p: &Isometry3<f64>) -> Vector3<f64> {
     p.inverse().rotation * Vector3::z()
 }
@@ -205,7 +201,7 @@ fn pick_references(views: &[View], typical: f64, cfg: &DenseConfig) -> Vec<usize
             Some(&l) => {
                 let p = &views[l].0;
                 let angle = (v.0.rotation * p.rotation.inverse()).angle().to_degrees();
-                angle > cfg.reference_angle_deg || (centre(&v.0) - centre(p)).norm() > cfg.reference_move_ratio * typical
+                angle > cfg.reference_angle_deg || (camera_centre(&v.0) - camera_centre(p)).norm() > cfg.reference_move_ratio * typical
             }
         };
         if far {
@@ -221,13 +217,13 @@ fn pick_references(views: &[View], typical: f64, cfg: &DenseConfig) -> Vec<usize
 
 /// Up to `cfg.sources` source views for reference `r`, best first.
 fn pick_sources(views: &[View], r: usize, cam: &Cam, typical: f64, cfg: &DenseConfig) -> Vec<usize> {
-    let (cr, zr) = (centre(&views[r].0), axis(&views[r].0));
+    let (cr, zr) = (camera_centre(&views[r].0), axis(&views[r].0));
     let mut cand: Vec<(f64, usize, f64)> = vec![];
     for (j, v) in views.iter().enumerate() {
         if j == r {
             continue;
         }
-        let b = (centre(&v.0) - cr).norm();
+        let b = (camera_centre(&v.0) - cr).norm();
         let ratio = b / typical;
         if ratio < cfg.min_baseline_ratio || ratio > cfg.max_baseline_ratio {
             continue;
@@ -250,8 +246,8 @@ fn pick_sources(views: &[View], r: usize, cam: &Cam, typical: f64, cfg: &DenseCo
             break;
         }
         // Diversity: sources not bunched together.
-        let cj = centre(&views[j].0);
-        if chosen.iter().all(|&c| (centre(&views[c].0) - cj).norm() >= 0.3 * b) {
+        let cj = camera_centre(&views[j].0);
+        if chosen.iter().all(|&c| (camera_centre(&views[c].0) - cj).norm() >= 0.3 * b) {
             chosen.push(j);
         }
     }
@@ -548,10 +544,10 @@ pub fn typical_depth(views: &[View], k: &Pinhole, sparse: &[Point3<f64>]) -> Res
         let mut feats: std::collections::HashMap<usize, super::features::Features> = std::collections::HashMap::new();
         for i in (0..views.len()).step_by(step) {
             let zi = axis(&views[i].0);
-            let ci = centre(&views[i].0);
+            let ci = camera_centre(&views[i].0);
             let partner = (0..views.len())
                 .filter(|&j| j != i && zi.angle(&axis(&views[j].0)).to_degrees() < 30.0)
-                .max_by(|&a, &b| (centre(&views[a].0) - ci).norm().total_cmp(&(centre(&views[b].0) - ci).norm()));
+                .max_by(|&a, &b| (camera_centre(&views[a].0) - ci).norm().total_cmp(&(camera_centre(&views[b].0) - ci).norm()));
             let Some(j) = partner else { continue };
             for v in [i, j] {
                 if let std::collections::hash_map::Entry::Vacant(e) = feats.entry(v) {
@@ -562,7 +558,7 @@ pub fn typical_depth(views: &[View], k: &Pinhole, sparse: &[Point3<f64>]) -> Res
             }
             let (Some(fa), Some(fb)) = (feats.get(&i), feats.get(&j)) else { continue };
             let (pa, pb) = (&views[i].0, &views[j].0);
-            let (ca, cb) = (Point3::from(ci), Point3::from(centre(pb)));
+            let (ca, cb) = (ci, camera_centre(pb));
             for (a, b) in match_brute(&fa.desc, &fb.desc, 64, 0.8) {
                 let (ua, ub) = (&fa.points[a], &fb.points[b]);
                 let Some(x) = triangulate(k, pa, ua, pb, ub) else { continue };

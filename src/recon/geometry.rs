@@ -237,6 +237,11 @@ pub fn rotation_ransac(w: &[Vector3<f64>], c: &[Vector3<f64>], thr_rad: f64, ite
     Some((r, mask))
 }
 
+/// Centre of a camera in the world, from its `camera_from_world` pose.
+pub fn camera_centre(cam_from_world: &Isometry3<f64>) -> Point3<f64> {
+    Point3::from(cam_from_world.inverse().translation.vector)
+}
+
 /// Cosine of the angle between the two viewing rays to `x` from camera
 /// centres `ca` and `cb` (world frame).
 pub fn parallax_cos(x: &Point3<f64>, ca: &Point3<f64>, cb: &Point3<f64>) -> f64 {

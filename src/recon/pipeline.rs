@@ -9,7 +9,7 @@ use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, OrbConfig};
 use super::focal::{estimate_from_capture, FocalConfig, FocalEstimate};
 use super::fusion::{Fusion, FusionConfig};
-use super::geometry::Pinhole;
+use super::geometry::{camera_centre, Pinhole};
 use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
@@ -426,7 +426,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let ta = Instant::now();
     progress(Progress { stage: "align", done: 0, total: None });
     let pts: Vec<Point3<f64>> = cloud_map.points.iter().map(|p| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
-    let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| Point3::from(p.inverse().translation.vector)).collect();
+    let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| camera_centre(p)).collect();
     let ups: Vec<Vector3<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation * -Vector3::y()).collect();
     let acfg = AlignConfig { metric, gravity_known: use_given && external.is_none(), scale: config.scale, camera_height: config.camera_height };
     if let Some(s) = config.scale {

@@ -348,6 +348,7 @@ pub fn depth_agreement(pose: &Isometry3<f64>, depth: &DepthTerm, cfg: &RgbdRefin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recon::geometry::camera_centre;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -421,7 +422,7 @@ mod tests {
         let pts = render_box(&cur_pose).sample_points(&K, 6, 0.1, 10.0);
         let term = DepthTerm { surface: &surface, ref_from_world: ref_pose, points: &pts };
         let both = refine_pose_rgbd(&K, &start, &world, &uv, Some(&term), &RgbdRefineConfig::default());
-        let err = |p: &Isometry3<f64>| (p.inverse().translation.vector - cur_pose.inverse().translation.vector).norm();
+        let err = |p: &Isometry3<f64>| (camera_centre(p) - camera_centre(&cur_pose)).norm();
         assert!(err(&both.pose) < 0.005, "joint {}", err(&both.pose));
         assert!(err(&only.pose) > 2.0 * err(&both.pose), "features only {} joint {}", err(&only.pose), err(&both.pose));
         assert!(both.inliers.iter().filter(|x| **x).count() >= 38);

@@ -9,7 +9,7 @@
 
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
-use super::geometry::{derotated_parallax, parallax_cos, pnp_ransac, rotation_ransac, triangulate, two_view, Pinhole};
+use super::geometry::{camera_centre, derotated_parallax, parallax_cos, pnp_ransac, rotation_ransac, triangulate, two_view, Pinhole};
 use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3, Translation3, Vector3};
@@ -313,6 +313,9 @@ pub struct Tracker {
 
 /// A pose with the map point matched to each feature.
 type PoseMatches = (Isometry3<f64>, Vec<Option<usize>>);
+/// A rotation-tracked pose, its map-point matches, and the rotation fit's
+/// inliers (`None` when the map points in view gave a full pose).
+type RotationTracked = (Isometry3<f64>, Vec<Option<usize>>, Option<usize>);
 /// A relocalised pose, its matches, and the keyframe that matched.
 type Relocalised = (Isometry3<f64>, Vec<Option<usize>>, usize);
 
@@ -716,7 +719,7 @@ impl Tracker {
         if self.rgbd && !self.depth_points.is_empty() {
             let first = self.track_rgbd_predicted(feats, &grid, &local, pred);
             let result = match (first, self.last) {
-                (Some(a), Some(last)) if anchor.is_none() && centre_distance(&a.0, pred) > RGBD_JUMP_CHECK_M => {
+                (Some(a), Some(last)) if anchor.is_none() && (camera_centre(&a.0) - camera_centre(pred)).norm() > RGBD_JUMP_CHECK_M => {
                     // Far from the prediction: a wrong minimum (repetitive
                     // texture one period off, a surface sliding along a
                     // plain wall) or a sudden move. Track from the last pose
@@ -820,10 +823,10 @@ impl Tracker {
     /// rotation pose is kept with the matches that agree with it, and the
     /// rotation-fit inliers are returned. `None` when no rotation explains
     /// the matches (too few, or a translation's parallax).
-    fn track_rotation(&self, feats: &Features) -> Result<Option<(Isometry3<f64>, Vec<Option<usize>>, Option<usize>)>, ReconError> {
+    fn track_rotation(&self, feats: &Features) -> Result<Option<RotationTracked>, ReconError> {
         let (Some(map), Some(last)) = (self.maps.last(), self.last) else { return Ok(None) };
         let Some(kf) = map.kfs.get(self.ref_kf) else { return Ok(None) };
-        let centre = Point3::from(last.inverse().translation.vector);
+        let centre = camera_centre(&last);
         let m = match_brute(&feats.desc, &kf.feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
         if m.len() < ROT_MIN_INLIERS {
             return Ok(None);
@@ -912,8 +915,7 @@ impl Tracker {
             let Some(kf) = map.kfs.get(kfi) else { continue };
             // Only the keyframe's features with a map point can give a pose
             // (matching against all of them costs ~5x as much).
-            let with_point: Vec<usize> = kf.point_of.iter().filter_map(|p| p.filter(|p| !map.points[*p].bad)).collect();
-            let desc: Vec<Desc> = kf.point_of.iter().zip(&kf.feats.desc).filter(|(p, _)| p.is_some_and(|p| !map.points[p].bad)).map(|(_, d)| *d).collect();
+            let (with_point, desc): (Vec<usize>, Vec<Desc>) = kf.point_of.iter().zip(&kf.feats.desc).filter_map(|(p, d)| p.filter(|p| !map.points[*p].bad).map(|p| (p, *d))).unzip();
             let m = match_brute(&feats.desc, &desc, MATCH_MAX_HAMMING, MATCH_RATIO);
             let pairs: Vec<(usize, usize)> = m.into_iter().map(|(i, j)| (i, with_point[j])).collect();
             if pairs.len() >= self.cfg.min_inliers {
@@ -1146,7 +1148,7 @@ impl Tracker {
         let to_a = |x: &Point3<f64>| Point3::from(r_ab * x.coords * s + t_ab);
         let pose_to_a = |cam_from_b: &Isometry3<f64>| {
             // Camera centre and orientation carried over; translation rescaled.
-            let c_b = Point3::from(cam_from_b.inverse().translation.vector);
+            let c_b = camera_centre(cam_from_b);
             let rot = cam_from_b.rotation * r_ab.inverse();
             let c_a = to_a(&c_b);
             Isometry3::from_parts((-(rot * c_a.coords)).into(), rot)
@@ -1320,7 +1322,7 @@ impl Tracker {
         let derot = derotated_parallax(&self.k, &ai, &bi).map(|d| d.1).unwrap_or(0.0);
         let id = Isometry3::identity();
         let c0 = Point3::origin();
-        let c1 = Point3::from(rel.inverse().translation.vector);
+        let c1 = camera_centre(&rel);
         let cos_min = self.cfg.min_parallax_deg.to_radians().cos();
         let mut out = vec![];
         let mut par = vec![];
@@ -1437,10 +1439,10 @@ impl Tracker {
         }
         depths.sort_by(|a, b| a.total_cmp(b));
         let median_depth = depths[depths.len() / 2];
-        let ci = pose_i.inverse().translation.vector;
+        let ci = camera_centre(&pose_i);
         let mut partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
             .filter_map(|j| {
-                let r = (map.kfs[j].cam_from_world.inverse().translation.vector - ci).norm() / median_depth;
+                let r = (camera_centre(&map.kfs[j].cam_from_world) - ci).norm() / median_depth;
                 (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
             })
             .collect();
@@ -1483,7 +1485,7 @@ impl Tracker {
         let min_views = TRI_MIN_VIEWS;
         let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
         let pa = map.kfs[kfi].cam_from_world;
-        let ca = Point3::from(pa.inverse().translation.vector);
+        let ca = camera_centre(&pa);
         for (fa, cand) in cands.into_iter().enumerate() {
             if cand.len() + 1 < min_views {
                 continue;
@@ -1496,7 +1498,7 @@ impl Tracker {
             let pb = map.kfs[other].cam_from_world;
             let ub = map.kfs[other].feats.points[fb];
             let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
-            let cb = Point3::from(pb.inverse().translation.vector);
+            let cb = camera_centre(&pb);
             if parallax_cos(&x, &ca, &cb) > cos_min || !ok(k.project(&(pa * x)), &ua) {
                 continue;
             }
@@ -1617,11 +1619,6 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         }
     }
     true
-}
-
-/// Distance between the camera centres of two `camera_from_world` poses.
-fn centre_distance(a: &Isometry3<f64>, b: &Isometry3<f64>) -> f64 {
-    (a.inverse().translation.vector - b.inverse().translation.vector).norm()
 }
 
 /// Matches the features of `a` and `b` that have no map point yet: for
