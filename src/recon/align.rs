@@ -2,7 +2,9 @@
 //! walls along x/y, metres).
 //!
 //! 1. **Up**, first guess: the vertical vanishing direction
-//!    ([`super::vertical`]) when found, else the cameras' mean "up".
+//!    ([`super::vertical`]) when found, else the cameras' level prior
+//!    ([`camera_up_prior`]: a handheld camera is held without roll, so up
+//!    is perpendicular to every camera's x axis).
 //! 2. **Horizontal planes** near that guess (sequential RANSAC on points
 //!    whose normals are near-vertical), each with its height, support and
 //!    area. The **floor** is the lowest plane clearly below *all* cameras
@@ -26,7 +28,7 @@ use crate::cloud::{estimate_normals, voxel_downsample, NormalConfig, NormalOrien
 use crate::geom::plane::PlaneEstimator;
 use crate::geom::ransac::{ransac, RansacConfig};
 pub use crate::geom::umeyama::Sim3;
-use nalgebra::{Point3, Rotation3, Vector3};
+use nalgebra::{Matrix3, Point3, Rotation3, UnitQuaternion, Vector3};
 use std::collections::HashSet;
 
 /// Prior: phone held at chest/eye height while filming a room (metres).
@@ -81,8 +83,8 @@ const LOWER_FLOOR_AREA_RATIO: f64 = 0.05;
 /// Plane normals within this angle of the vanishing direction are averaged
 /// with it (degrees).
 const GRAVITY_AGREE_DEG: f64 = 2.5;
-/// A vertical vanishing direction further than this from the cameras' mean
-/// up vector is not trusted as the gravity anchor (degrees): a phone filming
+/// A vertical vanishing direction further than this from the cameras' up
+/// prior ([`camera_up_prior`]) is not trusted as the gravity anchor (degrees): a phone filming
 /// a room is held within about this pitch on average, while a wrong vanishing
 /// point (a dominant family of slanted lines) can be far off — seen on a
 /// synthetic RGB-D walk where the vanishing point was 40° off and the floor
@@ -95,6 +97,13 @@ const VP_PRIOR_GATE_DEG: f64 = 30.0;
 const VP_FULL_SEGMENTS: f64 = 100.0;
 const PLANE_FULL_AREA_M2: f64 = 4.0;
 const CEILING_WEIGHT: f64 = 0.5;
+/// Level prior: the cameras' x axes must spread at least this much
+/// (second-smallest eigenvalue of their mean outer product; 0.02 ≈ ±8° of
+/// yaw) to pin up to their common perpendicular.
+const LEVEL_MIN_SPREAD: f64 = 0.02;
+/// The level prior is not used when it is further than this from the
+/// cameras' mean −y (degrees): the frames are rolled (a rotated video).
+const LEVEL_MAX_PITCH_DEG: f64 = 60.0;
 /// Plausible ceiling height / camera height (2.1-3.5 m over 1.2-1.6 m).
 const CEILING_OVER_CAMERA: (f64, f64) = (1.3, 3.0);
 
@@ -230,15 +239,55 @@ fn combine_scales(est: &mut [ScaleEstimate]) -> Option<f64> {
     Some(s)
 }
 
-/// Computes the map → world similarity. `points` are map points, `centres`
-/// camera centres, `cam_ups` the cameras' up vectors (−y axis) in the map,
-/// `vertical` the vertical vanishing direction when one was found.
-pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
-    let mut rep = AlignReport::default();
-    let cam_prior = {
-        let s = cam_ups.iter().fold(Vector3::zeros(), |a, u| a + u);
-        if s.norm() > 1e-9 { s.normalize() } else { -Vector3::y() }
+/// Up (unit, map frame) from the cameras' orientations alone
+/// (`world_from_camera` rotations in the map), assuming the camera is held
+/// level: without roll, every camera's x axis is horizontal, so up is their
+/// common perpendicular (the eigenvector of `Σ xᵢxᵢᵀ` with the smallest
+/// eigenvalue, on the side of the cameras' −y axes). Unlike the cameras'
+/// mean −y ("no pitch"), this does not tilt with a camera that looks down at
+/// the floor, which phones filming rooms do by 15–30° on average. When the
+/// x axes do not spread (the camera never turned), only the direction along
+/// them is removed from the mean −y. `-y` of the map when there are no
+/// cameras.
+pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> Vector3<f64> {
+    let minus_y = rotations.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y());
+    if minus_y.norm() <= 1e-9 {
+        return -Vector3::y();
+    }
+    let minus_y = minus_y.normalize();
+    let mut m = Matrix3::zeros();
+    for r in rotations {
+        let x = r * Vector3::x();
+        m += x * x.transpose();
+    }
+    let e = (m / rotations.len() as f64).symmetric_eigen();
+    let mut order = [0, 1, 2];
+    order.sort_by(|&a, &b| e.eigenvalues[a].total_cmp(&e.eigenvalues[b]));
+    let level = if e.eigenvalues[order[1]] >= LEVEL_MIN_SPREAD {
+        let n = e.eigenvectors.column(order[0]).into_owned();
+        if n.dot(&minus_y) < 0.0 { -n } else { n }
+    } else {
+        let along = e.eigenvectors.column(order[2]).into_owned();
+        let p = minus_y - along * along.dot(&minus_y);
+        if p.norm() <= 1e-9 {
+            return minus_y;
+        }
+        p.normalize()
     };
+    if level.angle(&minus_y).to_degrees() > LEVEL_MAX_PITCH_DEG {
+        minus_y
+    } else {
+        level
+    }
+}
+
+/// Computes the map → world similarity. `points` are map points, `centres`
+/// camera centres, `cam_rotations` the cameras' `world_from_camera`
+/// rotations in the map (for the up prior, [`camera_up_prior`]),
+/// `vertical` the vertical vanishing direction when one was found.
+pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[UnitQuaternion<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
+    let mut rep = AlignReport::default();
+    let cam_prior = camera_up_prior(cam_rotations);
     let prior = if cfg.gravity_known { Vector3::z() } else { cam_prior };
     let vertical_raw = vertical.filter(|_| !cfg.gravity_known);
     let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= VP_PRIOR_GATE_DEG);
@@ -306,7 +355,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
     if let Some(c) = ceiling {
         push("ceiling_plane", planes[c].n, planes[c].inliers.len());
     }
-    push("camera_prior", cam_prior, cam_ups.len());
+    push("camera_prior", cam_prior, cam_rotations.len());
     let vec_of = |e: &GravityEstimate| Vector3::from(e.up);
     let anchor = ge.iter().position(|e| e.source == "capture" || e.source == "vertical_vanishing_point");
     let up = match anchor {
@@ -445,9 +494,36 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nalgebra::UnitQuaternion;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// A level camera (x horizontal, −y up) looking along +y.
+    fn level_camera() -> UnitQuaternion<f64> {
+        UnitQuaternion::from_euler_angles(-std::f64::consts::FRAC_PI_2, 0.0, 0.0)
+    }
+
+    #[test]
+    fn level_prior_ignores_pitch_but_not_without_turns() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let tilt = UnitQuaternion::from_euler_angles(0.2, -0.1, 0.4);
+        let up = tilt * Vector3::z();
+        // Turning cameras looking down 25° on average, with ±1° of roll.
+        let cam = |yaw: f64, pitch: f64, roll: f64| tilt * UnitQuaternion::from_euler_angles(0.0, 0.0, yaw) * level_camera() * UnitQuaternion::from_euler_angles(-pitch, 0.0, 0.0) * UnitQuaternion::from_euler_angles(0.0, 0.0, roll);
+        let turning: Vec<UnitQuaternion<f64>> = (0..60).map(|i| cam(i as f64 * 0.02, rng.random_range(0.3..0.55), rng.random_range(-0.017..0.017))).collect();
+        let minus_y = turning.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y()).normalize();
+        assert!(minus_y.angle(&up).to_degrees() > 20.0);
+        let prior = camera_up_prior(&turning);
+        assert!(prior.angle(&up).to_degrees() < 1.0, "{}", prior.angle(&up).to_degrees());
+        // Never turning: nothing pins the pitch; the mean −y is kept.
+        let still: Vec<UnitQuaternion<f64>> = (0..20).map(|_| cam(0.3, 0.4, 0.0)).collect();
+        assert!(camera_up_prior(&still).angle(&(still[0] * -Vector3::y())).to_degrees() < 1e-6);
+        // Frames rolled by 90° (a sideways video): x axes near vertical, the
+        // level answer would be horizontal; the mean −y is kept.
+        let rolled: Vec<UnitQuaternion<f64>> = (0..20).map(|i| cam(i as f64 * 0.1, 0.0, std::f64::consts::FRAC_PI_2)).collect();
+        let my = rolled.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y()).normalize();
+        assert!(camera_up_prior(&rolled).angle(&my).to_degrees() < 1e-6);
+        assert!(camera_up_prior(&[]).angle(&-Vector3::y()) < 1e-12);
+    }
 
     /// A 5 x 4 room (ceiling `ceiling` m) with a 1.2 x 0.8 m table top at
     /// 0.75 m, seen only partly on the floor (grazing views): the floor
@@ -480,10 +556,10 @@ mod tests {
         let map: Vec<Point3<f64>> = room(ceiling, &mut rng).iter().map(to_map).collect();
         // Cameras at 1.3-1.6 m, looking down 15° (their mean up is 15° off).
         let centres: Vec<Point3<f64>> = (0..10).map(|i| to_map(&Point3::new(1.0 + 0.2 * i as f64, 1.0, 1.3 + 0.03 * i as f64))).collect();
-        let ups = vec![tilt * UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * Vector3::z(); 10];
+        let rots = vec![tilt * UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * level_camera(); 10];
         let true_up = tilt * Vector3::z();
         let v = Vertical { up: UnitQuaternion::from_euler_angles(0.005, 0.0, 0.0) * true_up, inliers: 100, candidates: 120, views: 10, rms_deg: 0.3 };
-        let (sim, rep) = align(&map, &centres, &ups, with_vertical.then_some(&v), &AlignConfig::default(), 1);
+        let (sim, rep) = align(&map, &centres, &rots, with_vertical.then_some(&v), &AlignConfig::default(), 1);
         let grav = (sim.rotation * true_up).angle(&Vector3::z()).to_degrees();
         let scale_err = (rep.scale * s - 1.0).abs();
         // The floor maps to z = 0.
@@ -514,11 +590,11 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let map = room(2.6, &mut rng);
         let centres: Vec<Point3<f64>> = (0..10).map(|i| Point3::new(1.0 + 0.2 * i as f64, 1.0, 1.4)).collect();
-        let ups = vec![UnitQuaternion::from_euler_angles(0.1, 0.0, 0.0) * Vector3::z(); 10];
+        let rots = vec![UnitQuaternion::from_euler_angles(0.1, 0.0, 0.0) * level_camera(); 10];
         // A confident but wrong vertical direction, 40° off.
         let wrong = Vertical { up: UnitQuaternion::from_euler_angles(0.7, 0.0, 0.0) * Vector3::z(), inliers: 150, candidates: 200, views: 10, rms_deg: 0.3 };
         let cfg = AlignConfig { metric: true, ..AlignConfig::default() };
-        let (sim, rep) = align(&map, &centres, &ups, Some(&wrong), &cfg, 1);
+        let (sim, rep) = align(&map, &centres, &rots, Some(&wrong), &cfg, 1);
         let grav = (sim.rotation * Vector3::z()).angle(&Vector3::z()).to_degrees();
         assert!(grav < 1.0, "gravity error {grav}°: {rep:?}");
         assert!(rep.gravity_source.contains("floor_plane") && !rep.gravity_source.contains("vanishing"), "{rep:?}");
@@ -533,17 +609,17 @@ mod tests {
         let turn = UnitQuaternion::from_euler_angles(0.0, 0.0, 0.4);
         let map: Vec<Point3<f64>> = map.iter().map(|p| turn * p).collect();
         let centres: Vec<Point3<f64>> = centres.iter().map(|p| turn * p).collect();
-        let ups = vec![Vector3::z(); 5];
-        let (sim, rep) = align(&map, &centres, &ups, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
+        let rots = vec![level_camera(); 5];
+        let (sim, rep) = align(&map, &centres, &rots, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
         assert_eq!(rep.scale_source, "override");
         assert_eq!(rep.scale, 2.0);
         let d = (sim.transform_point(&(turn * Point3::new(3.0, 0.0, 1.0))) - sim.transform_point(&(turn * Point3::new(0.5, 0.0, 1.0)))).xy().normalize();
         assert!(d.x.abs() > 0.999 || d.y.abs() > 0.999, "{d:?} {rep:?}");
-        let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
         let ch = rep.scale_estimates.iter().find(|e| e.source == "camera_height").map(|e| e.scale).unwrap_or(0.0);
         assert!((ch - 1.6 / 1.45).abs() < 0.02, "{rep:?}");
         // Metric input keeps scale 1 but still reports the priors' view.
-        let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { metric: true, ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { metric: true, ..Default::default() }, 0);
         assert_eq!((rep.scale, rep.scale_source.as_str()), (1.0, "capture"));
         assert!(rep.scale_estimates.iter().all(|e| !e.used));
     }
