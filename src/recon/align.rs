@@ -11,9 +11,10 @@
 //!    whose area is a sizeable fraction of the largest such plane (a table
 //!    top is smaller and higher); the **ceiling** the highest one clearly
 //!    above all cameras.
-//! 3. **Gravity**: the vanishing direction and the floor / ceiling normals
-//!    that agree with it are averaged (each reported with its angle to the
-//!    result); without a vanishing direction the floor normal decides.
+//! 3. **Gravity**: an anchor (the vanishing direction, else the level
+//!    cameras' up, else the floor, the ceiling, the cameras' mean up) and
+//!    the other estimates that agree with it are averaged by weight (each
+//!    reported with its angle to the result).
 //! 4. **Yaw** from the wall normals (Manhattan, `crate::cloud::align`).
 //! 5. **Scale** (monocular maps) from priors: camera height above the
 //!    floor, ceiling height, each a log-normal estimate with its own
@@ -80,9 +81,11 @@ const LOWER_FLOOR_GAP: f64 = 5.0;
 const SURE_FLOOR_AREA_M2: f64 = 2.0;
 const LOWER_FLOOR_MIN_AREA_M2: f64 = 0.1;
 const LOWER_FLOOR_AREA_RATIO: f64 = 0.05;
-/// Plane normals within this angle of the vanishing direction are averaged
-/// with it (degrees).
+/// Estimates within this angle of the gravity anchor are averaged with it
+/// (degrees).
 const GRAVITY_AGREE_DEG: f64 = 2.5;
+/// Which up estimate anchors gravity, most trusted first.
+const GRAVITY_ANCHOR_ORDER: [&str; 6] = ["capture", "vertical_vanishing_point", "camera_level", "floor_plane", "ceiling_plane", "camera_prior"];
 /// A vertical vanishing direction further than this from the cameras' up
 /// prior ([`camera_up_prior`]) is not trusted as the gravity anchor (degrees): a phone filming
 /// a room is held within about this pitch on average, while a wrong vanishing
@@ -90,6 +93,12 @@ const GRAVITY_AGREE_DEG: f64 = 2.5;
 /// synthetic RGB-D walk where the vanishing point was 40° off and the floor
 /// search around it then missed the floor.
 const VP_PRIOR_GATE_DEG: f64 = 30.0;
+/// The same gate when the prior is the level constraint of turning cameras
+/// (degrees): that prior is good to 1–2° (camera roll; 0.4–1.8° on the
+/// evaluation walks), so a vanishing direction 6° away is a wrong one
+/// (eval seed 1000001: 8.8° away, 10° off the truth, while the floor
+/// plane agreed with the prior).
+const VP_LEVEL_GATE_DEG: f64 = 6.0;
 /// Weights of the averaged up estimates: the vanishing direction counts
 /// fully from this many supporting segments; a floor from this area (m²)
 /// (small floor patches seen at grazing angles tilt by a degree or more);
@@ -97,6 +106,10 @@ const VP_PRIOR_GATE_DEG: f64 = 30.0;
 const VP_FULL_SEGMENTS: f64 = 100.0;
 const PLANE_FULL_AREA_M2: f64 = 4.0;
 const CEILING_WEIGHT: f64 = 0.5;
+/// Weight of the level cameras' up in the average (a full vanishing
+/// direction weighs 1): on the synthetic walks it was as close to the truth
+/// as the vanishing direction or the floor (0.5–2.3° against 0.3–4.7°).
+const LEVEL_WEIGHT: f64 = 1.0;
 /// Level prior: the cameras' x axes must spread at least this much
 /// (second-smallest eigenvalue of their mean outer product; 0.02 ≈ ±8° of
 /// yaw) to pin up to their common perpendicular.
@@ -249,10 +262,11 @@ fn combine_scales(est: &mut [ScaleEstimate]) -> Option<f64> {
 /// x axes do not spread (the camera never turned), only the direction along
 /// them is removed from the mean −y. `-y` of the map when there are no
 /// cameras.
-pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> Vector3<f64> {
+pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> UpPrior {
     let minus_y = rotations.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y());
+    let pitch_only = |up: Vector3<f64>| UpPrior { up, level: false };
     if minus_y.norm() <= 1e-9 {
-        return -Vector3::y();
+        return pitch_only(-Vector3::y());
     }
     let minus_y = minus_y.normalize();
     let mut m = Matrix3::zeros();
@@ -263,22 +277,31 @@ pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> Vector3<f64> {
     let e = (m / rotations.len() as f64).symmetric_eigen();
     let mut order = [0, 1, 2];
     order.sort_by(|&a, &b| e.eigenvalues[a].total_cmp(&e.eigenvalues[b]));
-    let level = if e.eigenvalues[order[1]] >= LEVEL_MIN_SPREAD {
+    if e.eigenvalues[order[1]] >= LEVEL_MIN_SPREAD {
         let n = e.eigenvectors.column(order[0]).into_owned();
-        if n.dot(&minus_y) < 0.0 { -n } else { n }
-    } else {
-        let along = e.eigenvectors.column(order[2]).into_owned();
-        let p = minus_y - along * along.dot(&minus_y);
-        if p.norm() <= 1e-9 {
-            return minus_y;
+        let n = if n.dot(&minus_y) < 0.0 { -n } else { n };
+        if n.angle(&minus_y).to_degrees() <= LEVEL_MAX_PITCH_DEG {
+            return UpPrior { up: n, level: true };
         }
-        p.normalize()
-    };
-    if level.angle(&minus_y).to_degrees() > LEVEL_MAX_PITCH_DEG {
-        minus_y
-    } else {
-        level
+        return pitch_only(minus_y);
     }
+    let along = e.eigenvectors.column(order[2]).into_owned();
+    let p = minus_y - along * along.dot(&minus_y);
+    if p.norm() <= 1e-9 || p.angle(&minus_y).to_degrees() > LEVEL_MAX_PITCH_DEG {
+        return pitch_only(minus_y);
+    }
+    pitch_only(p.normalize())
+}
+
+/// The cameras' up prior ([`camera_up_prior`]).
+#[derive(Debug, Clone, Copy)]
+pub struct UpPrior {
+    /// Unit up vector in the map.
+    pub up: Vector3<f64>,
+    /// `true` when the cameras turned enough for the level constraint to
+    /// fix up on its own (good to a degree or two); `false` when it rests on
+    /// the cameras' mean −y (off by their mean pitch).
+    pub level: bool,
 }
 
 /// Computes the map → world similarity. `points` are map points, `centres`
@@ -287,10 +310,12 @@ pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> Vector3<f64> {
 /// `vertical` the vertical vanishing direction when one was found.
 pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[UnitQuaternion<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
     let mut rep = AlignReport::default();
-    let cam_prior = camera_up_prior(cam_rotations);
+    let up_prior = camera_up_prior(cam_rotations);
+    let cam_prior = up_prior.up;
+    let gate = if up_prior.level { VP_LEVEL_GATE_DEG } else { VP_PRIOR_GATE_DEG };
     let prior = if cfg.gravity_known { Vector3::z() } else { cam_prior };
     let vertical_raw = vertical.filter(|_| !cfg.gravity_known);
-    let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= VP_PRIOR_GATE_DEG);
+    let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= gate);
     // Map units per metre, roughly.
     let mut ds: Vec<f64> = points.iter().map(|p| (p - centres.first().copied().unwrap_or(Point3::origin())).norm()).collect();
     let units = if cfg.metric { 1.0 } else { median(&mut ds).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
@@ -355,37 +380,40 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
     if let Some(c) = ceiling {
         push("ceiling_plane", planes[c].n, planes[c].inliers.len());
     }
-    push("camera_prior", cam_prior, cam_rotations.len());
+    push(if up_prior.level { "camera_level" } else { "camera_prior" }, cam_prior, cam_rotations.len());
     let vec_of = |e: &GravityEstimate| Vector3::from(e.up);
-    let anchor = ge.iter().position(|e| e.source == "capture" || e.source == "vertical_vanishing_point");
-    let up = match anchor {
-        Some(a) if ge[a].source == "capture" => {
-            ge[a].used = true;
-            Vector3::z()
+    // The anchor is the most trusted estimate present; the others within
+    // GRAVITY_AGREE_DEG of it are averaged in by weight.
+    let area = |i: Option<usize>| i.map(|i| planes[i].area / (units * units)).unwrap_or(0.0);
+    let weights: Vec<f64> = ge
+        .iter()
+        .map(|e| match e.source.as_str() {
+            "vertical_vanishing_point" => (e.support as f64 / VP_FULL_SEGMENTS).min(1.0),
+            "camera_level" => LEVEL_WEIGHT,
+            "floor_plane" => (area(floor) / PLANE_FULL_AREA_M2).min(1.0),
+            "ceiling_plane" => CEILING_WEIGHT * (area(ceiling) / PLANE_FULL_AREA_M2).min(1.0),
+            _ => 0.0,
+        })
+        .collect();
+    let anchor = GRAVITY_ANCHOR_ORDER.iter().find_map(|r| ge.iter().position(|e| e.source == *r)).unwrap_or(ge.len() - 1);
+    let up = if ge[anchor].source == "capture" {
+        ge[anchor].used = true;
+        Vector3::z()
+    } else {
+        let va = vec_of(&ge[anchor]);
+        let mut sum = Vector3::zeros();
+        for (i, e) in ge.iter_mut().enumerate() {
+            let w = if i == anchor {
+                weights[i].max(1e-3)
+            } else if weights[i] > 0.0 && vec_of(e).angle(&va).to_degrees() <= GRAVITY_AGREE_DEG {
+                weights[i]
+            } else {
+                continue;
+            };
+            e.used = true;
+            sum += vec_of(e) * w;
         }
-        Some(a) => {
-            let va = vec_of(&ge[a]);
-            let mut sum = va * (ge[a].support as f64 / VP_FULL_SEGMENTS).min(1.0);
-            ge[a].used = true;
-            let area = |i: Option<usize>| i.map(|i| planes[i].area / (units * units)).unwrap_or(0.0);
-            for e in ge.iter_mut() {
-                let w = match e.source.as_str() {
-                    "floor_plane" => (area(floor) / PLANE_FULL_AREA_M2).min(1.0),
-                    "ceiling_plane" => CEILING_WEIGHT * (area(ceiling) / PLANE_FULL_AREA_M2).min(1.0),
-                    _ => continue,
-                };
-                if vec_of(e).angle(&va).to_degrees() <= GRAVITY_AGREE_DEG {
-                    e.used = true;
-                    sum += vec_of(e) * w;
-                }
-            }
-            sum.normalize()
-        }
-        None => {
-            let i = ge.iter().position(|e| e.source == "floor_plane").or_else(|| ge.iter().position(|e| e.source == "ceiling_plane")).unwrap_or(ge.len() - 1);
-            ge[i].used = true;
-            vec_of(&ge[i])
-        }
+        sum.normalize()
     };
     for e in ge.iter_mut() {
         e.angle_to_chosen_deg = vec_of(e).angle(&up).to_degrees();
@@ -513,16 +541,19 @@ mod tests {
         let minus_y = turning.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y()).normalize();
         assert!(minus_y.angle(&up).to_degrees() > 20.0);
         let prior = camera_up_prior(&turning);
+        assert!(prior.level);
+        let prior = prior.up;
         assert!(prior.angle(&up).to_degrees() < 1.0, "{}", prior.angle(&up).to_degrees());
         // Never turning: nothing pins the pitch; the mean −y is kept.
         let still: Vec<UnitQuaternion<f64>> = (0..20).map(|_| cam(0.3, 0.4, 0.0)).collect();
-        assert!(camera_up_prior(&still).angle(&(still[0] * -Vector3::y())).to_degrees() < 1e-6);
+        assert!(!camera_up_prior(&still).level);
+        assert!(camera_up_prior(&still).up.angle(&(still[0] * -Vector3::y())).to_degrees() < 1e-6);
         // Frames rolled by 90° (a sideways video): x axes near vertical, the
         // level answer would be horizontal; the mean −y is kept.
         let rolled: Vec<UnitQuaternion<f64>> = (0..20).map(|i| cam(i as f64 * 0.1, 0.0, std::f64::consts::FRAC_PI_2)).collect();
         let my = rolled.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y()).normalize();
-        assert!(camera_up_prior(&rolled).angle(&my).to_degrees() < 1e-6);
-        assert!(camera_up_prior(&[]).angle(&-Vector3::y()) < 1e-12);
+        assert!(camera_up_prior(&rolled).up.angle(&my).to_degrees() < 1e-6);
+        assert!(camera_up_prior(&[]).up.angle(&-Vector3::y()) < 1e-12);
     }
 
     /// A 5 x 4 room (ceiling `ceiling` m) with a 1.2 x 0.8 m table top at

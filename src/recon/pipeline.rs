@@ -438,7 +438,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let vertical = if acfg.gravity_known {
         None
     } else {
-        let prior = camera_up_prior(&rotations);
+        let prior = camera_up_prior(&rotations).up;
         let vv: Vec<(Isometry3<f64>, &Mat)> = views.iter().map(|(p, img, _)| (*p, img)).collect();
         match vertical_direction(&vv, &pin, &prior, &VerticalConfig { seed: config.seed, ..Default::default() }) {
             Ok(v) => v,
