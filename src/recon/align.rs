@@ -479,8 +479,10 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
         let mut above: Vec<f64> = centres.iter().map(|p| height(&planes[c].inliers) - (level * p).z).collect();
         let prior_m = PRIOR_CEILING_HEIGHT_M - cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M);
         add("ceiling_above_camera", median(&mut above), prior_m, (PRIOR_CEILING_HEIGHT_SIGMA * PRIOR_CEILING_HEIGHT_M).hypot(PRIOR_CAMERA_HEIGHT_SIGMA * PRIOR_CAMERA_HEIGHT_M) / prior_m);
-    } else if cfg.camera_height.is_some() || !cfg.metric {
-        // Neither: the camera height above the lowest points, weakly.
+    } else if (cfg.camera_height.is_some() || !cfg.metric) && points.len() >= MIN_PLANE_POINTS {
+        // Neither: the camera height above the lowest points, weakly (not
+        // from a handful of points: with none, it would measure the cameras'
+        // height above z = 0 of the map).
         add("camera_height_above_lowest_points", cam_height, cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M), 2.0 * PRIOR_CAMERA_HEIGHT_SIGMA);
     }
     let combined = combine_scales(&mut est);
@@ -663,5 +665,15 @@ mod tests {
         assert!(v[0].used && v[1].used && !v[2].used, "{v:?}");
         assert!(s > 1.0 && s < 1.05, "{s}");
         assert!(combine_scales(&mut []).is_none());
+    }
+
+    #[test]
+    fn no_points_give_no_scale_estimate() {
+        let rots = vec![level_camera(); 5];
+        let centres: Vec<Point3<f64>> = (0..5).map(|i| Point3::new(0.01 * i as f64, 0.0, 0.0)).collect();
+        let (sim, rep) = align(&[], &centres, &rots, None, &AlignConfig::default(), 0);
+        assert!(rep.scale_estimates.is_empty(), "{rep:?}");
+        assert_eq!(rep.scale_source, "none");
+        assert_eq!(sim.scale, 1.0);
     }
 }
