@@ -70,7 +70,7 @@ pub const TOP_AGREE_M: f64 = 0.1;
 /// Fraction of a gap's columns whose lowest point agrees with the top.
 pub const LINTEL_FRACTION: f64 = 0.6;
 /// Wall above the lintel: a band from this far above the top…
-const ABOVE_FROM_M: f64 = 0.06;
+const ABOVE_FROM_M: f64 = 0.08;
 /// …to this far (metres), holding points in this fraction of the columns
 /// (a ceiling met at the top of a passage has none there).
 const ABOVE_TO_M: f64 = 0.3;
@@ -292,7 +292,9 @@ fn check_gap(pts: &[[f64; 3]], body: &[usize], zs: &[Vec<f64>], reference: f64, 
         return None;
     }
     // Wall above the lintel.
-    let above = (start..end).filter(|&c| zs[c].iter().any(|z| *z >= top + ABOVE_FROM_M * u && *z <= top + ABOVE_TO_M * u)).count();
+    // (measured from the columns' median lowest point, not the corrected
+    // top, so that a ceiling's own noise does not count as wall).
+    let above = (start..end).filter(|&c| zs[c].iter().any(|z| *z >= median_low + ABOVE_FROM_M * u && *z <= median_low + ABOVE_TO_M * u)).count();
     if (above as f64) < ABOVE_FRACTION * columns as f64 {
         return None;
     }
