@@ -20,8 +20,11 @@
 //!    floor, ceiling height, each a log-normal estimate with its own
 //!    uncertainty; estimates more than [`OUTLIER_SIGMAS`] off the weighted
 //!    median are left out, the rest averaged with inverse-variance weights.
-//!    `--scale` and `--camera-height` override.
+//!    `--scale` and `--camera-height` override. Door heights
+//!    ([`super::doors`]) are measured and reported ("door_height") but not
+//!    used yet ([`USE_DOOR_HEIGHT`]).
 
+use super::doors::DoorConfig;
 use super::report::{AlignReport, GravityEstimate, ScaleEstimate};
 use super::vertical::Vertical;
 use crate::cloud::align::manhattan_yaw;
@@ -40,6 +43,23 @@ pub const PRIOR_CAMERA_HEIGHT_SIGMA: f64 = 0.08;
 pub const PRIOR_CEILING_HEIGHT_M: f64 = 2.6;
 /// Relative spread of the ceiling prior (1σ).
 pub const PRIOR_CEILING_HEIGHT_SIGMA: f64 = 0.1;
+/// Prior: interior door height (metres) — the top of the opening above
+/// the floor. US residential interior doors are 80 in = 2.032 m (6'8", the
+/// standard height in ICC IRC R311.2 and door makers' catalogues); German
+/// DIN 18101 openings are 2.01 m nominal (2.005–2.135 m by series), UK
+/// doors 1.981 m (6'6"). 2.03 m sits in the middle of that range.
+pub const PRIOR_DOOR_HEIGHT_M: f64 = 2.03;
+/// Relative spread of one door-height measurement against the prior (1σ,
+/// ~4 %: the standards above span 1.98–2.13 m); several doors are combined
+/// by their median, with the same σ.
+pub const PRIOR_DOOR_HEIGHT_SIGMA: f64 = 0.04;
+/// Whether the door-height estimate enters the combined scale. Not yet:
+/// on the synthetic dev walks (seeds 1–8 monocular, 9–14 RGB-D) the
+/// clouds hardly reach door-top height (the camera looks down; 99 % of the
+/// points lie below 0.9–1.6 m monocular, 1.7–2.4 m RGB-D), so no door with
+/// a lintel was found to check it against (eval/results/recon.md).
+/// Reported in `scale_estimates` with `used: false` and its deviation.
+pub const USE_DOOR_HEIGHT: bool = false;
 /// Spread of a user-given `--camera-height` (1σ, relative).
 const GIVEN_CAMERA_HEIGHT_SIGMA: f64 = 0.02;
 /// Estimates further than this many of their σ from the weighted median
@@ -485,7 +505,29 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
         // height above z = 0 of the map).
         add("camera_height_above_lowest_points", cam_height, cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M), 2.0 * PRIOR_CAMERA_HEIGHT_SIGMA);
     }
+    // Door heights: the levelled, yawed map, floor at 0 (map units).
+    let mut doors = vec![];
+    if floor.is_some() && cam_height > 1e-12 {
+        let units_per_m = if cfg.metric { 1.0 } else { cam_height / cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M) };
+        let levelled: Vec<Point3<f64>> = points.iter().map(|p| rot * p - Vector3::new(0.0, 0.0, floor_z)).collect();
+        doors = super::doors::find_doors(&levelled, &DoorConfig { units_per_m });
+    }
+    let mut tops: Vec<f64> = doors.iter().map(|d| d.top).collect();
+    let door_top = (!tops.is_empty()).then(|| median(&mut tops));
+    if USE_DOOR_HEIGHT {
+        if let Some(t) = door_top {
+            add("door_height", t, PRIOR_DOOR_HEIGHT_M, PRIOR_DOOR_HEIGHT_SIGMA);
+        }
+    }
     let combined = combine_scales(&mut est);
+    if !USE_DOOR_HEIGHT {
+        // Reported with its agreement, never used.
+        if let Some(t) = door_top.filter(|t| t.is_finite() && *t > 1e-12) {
+            let reference = cfg.scale.or(cfg.metric.then_some(1.0)).or(combined).unwrap_or(1.0);
+            let scale = PRIOR_DOOR_HEIGHT_M / t;
+            est.push(ScaleEstimate { source: "door_height".into(), scale, measured: t, prior_m: PRIOR_DOOR_HEIGHT_M, sigma: PRIOR_DOOR_HEIGHT_SIGMA, used: false, deviation: scale / reference - 1.0 });
+        }
+    }
     let (scale, source) = if let Some(s) = cfg.scale {
         (s, "override".to_string())
     } else if cfg.metric {
@@ -510,6 +552,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
     rep.scale_source = source;
     rep.camera_height_m = cam_height * scale;
     rep.ceiling_height_m = ceiling_h.map(|h| h * scale);
+    rep.doors = doors.iter().map(|d| [d.top * scale, d.width() * scale, d.lintel_columns as f64 / d.columns.max(1) as f64]).collect();
     rep.horizontal_planes = planes
         .iter()
         .map(|p| {
@@ -655,6 +698,35 @@ mod tests {
         let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { metric: true, ..Default::default() }, 0);
         assert_eq!((rep.scale, rep.scale_source.as_str()), (1.0, "capture"));
         assert!(rep.scale_estimates.iter().all(|e| !e.used));
+    }
+
+    #[test]
+    fn a_door_height_is_reported_but_not_used() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let mut world = room(2.6, &mut rng);
+        // The fourth wall (y = 4) with a door x 2.0..2.85, 2.05 m high, and
+        // the next room's floor seen through it.
+        for _ in 0..4000 {
+            let (x, z) = (rng.random_range(0.0..5.0), rng.random_range(0.0..2.6));
+            if !((2.0..=2.85).contains(&x) && z <= 2.05) {
+                world.push(Point3::new(x, 4.0, z));
+            }
+        }
+        for _ in 0..1500 {
+            world.push(Point3::new(rng.random_range(1.5..3.5), rng.random_range(4.1..5.0), 0.0));
+        }
+        let s = 0.5;
+        let map: Vec<Point3<f64>> = world.iter().map(|p| Point3::from(p.coords * s)).collect();
+        let centres: Vec<Point3<f64>> = (0..10).map(|i| Point3::from(Vector3::new(1.0 + 0.2 * i as f64, 1.0, 1.45) * s)).collect();
+        let rots = vec![UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * level_camera(); 10];
+        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig::default(), 1);
+        let door = rep.scale_estimates.iter().find(|e| e.source == "door_height");
+        let Some(door) = door else { panic!("no door estimate: {rep:?}") };
+        assert!((door.measured / s - 2.05).abs() < 0.05, "{door:?}");
+        assert!(!door.used && (door.deviation - (door.scale / rep.scale - 1.0)).abs() < 1e-12, "{door:?}");
+        assert_eq!(rep.doors.len(), 1, "{rep:?}");
+        assert!((rep.doors[0][0] - door.measured * rep.scale).abs() < 1e-9, "{rep:?}");
+        assert!(rep.scale_estimates.iter().filter(|e| e.used).all(|e| e.source != "door_height"));
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct AlignReport {
     pub camera_height_m: f64,
     /// Ceiling height above the floor when a ceiling was seen (metres).
     pub ceiling_height_m: Option<f64>,
+    /// Door openings found (`super::doors`): top height above the floor
+    /// and width (metres, after scaling), and the fraction of the gap's
+    /// columns whose lowest point agrees with the top.
+    pub doors: Vec<[f64; 3]>,
 }
 
 /// Seconds spent per step.
