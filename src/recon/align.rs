@@ -2,23 +2,29 @@
 //! walls along x/y, metres).
 //!
 //! 1. **Up**, first guess: the vertical vanishing direction
-//!    ([`super::vertical`]) when found, else the cameras' mean "up".
+//!    ([`super::vertical`]) when found, else the cameras' level prior
+//!    ([`camera_up_prior`]: a handheld camera is held without roll, so up
+//!    is perpendicular to every camera's x axis).
 //! 2. **Horizontal planes** near that guess (sequential RANSAC on points
 //!    whose normals are near-vertical), each with its height, support and
 //!    area. The **floor** is the lowest plane clearly below *all* cameras
 //!    whose area is a sizeable fraction of the largest such plane (a table
 //!    top is smaller and higher); the **ceiling** the highest one clearly
 //!    above all cameras.
-//! 3. **Gravity**: the vanishing direction and the floor / ceiling normals
-//!    that agree with it are averaged (each reported with its angle to the
-//!    result); without a vanishing direction the floor normal decides.
+//! 3. **Gravity**: an anchor (the vanishing direction, else the level
+//!    cameras' up, else the floor, the ceiling, the cameras' mean up) and
+//!    the other estimates that agree with it are averaged by weight (each
+//!    reported with its angle to the result).
 //! 4. **Yaw** from the wall normals (Manhattan, `crate::cloud::align`).
 //! 5. **Scale** (monocular maps) from priors: camera height above the
 //!    floor, ceiling height, each a log-normal estimate with its own
 //!    uncertainty; estimates more than [`OUTLIER_SIGMAS`] off the weighted
 //!    median are left out, the rest averaged with inverse-variance weights.
-//!    `--scale` and `--camera-height` override.
+//!    `--scale` and `--camera-height` override. Door heights
+//!    ([`super::doors`]) are measured and reported ("door_height") but not
+//!    used yet ([`USE_DOOR_HEIGHT`]).
 
+use super::doors::DoorConfig;
 use super::report::{AlignReport, GravityEstimate, ScaleEstimate};
 use super::vertical::Vertical;
 use crate::cloud::align::manhattan_yaw;
@@ -26,7 +32,7 @@ use crate::cloud::{estimate_normals, voxel_downsample, NormalConfig, NormalOrien
 use crate::geom::plane::PlaneEstimator;
 use crate::geom::ransac::{ransac, RansacConfig};
 pub use crate::geom::umeyama::Sim3;
-use nalgebra::{Point3, Rotation3, Vector3};
+use nalgebra::{Matrix3, Point3, Rotation3, UnitQuaternion, Vector3};
 use std::collections::HashSet;
 
 /// Prior: phone held at chest/eye height while filming a room (metres).
@@ -37,6 +43,23 @@ pub const PRIOR_CAMERA_HEIGHT_SIGMA: f64 = 0.08;
 pub const PRIOR_CEILING_HEIGHT_M: f64 = 2.6;
 /// Relative spread of the ceiling prior (1σ).
 pub const PRIOR_CEILING_HEIGHT_SIGMA: f64 = 0.1;
+/// Prior: interior door height (metres) — the top of the opening above
+/// the floor. US residential interior doors are 80 in = 2.032 m (6'8", the
+/// standard height in ICC IRC R311.2 and door makers' catalogues); German
+/// DIN 18101 openings are 2.01 m nominal (2.005–2.135 m by series), UK
+/// doors 1.981 m (6'6"). 2.03 m sits in the middle of that range.
+pub const PRIOR_DOOR_HEIGHT_M: f64 = 2.03;
+/// Relative spread of one door-height measurement against the prior (1σ,
+/// ~4 %: the standards above span 1.98–2.13 m); several doors are combined
+/// by their median, with the same σ.
+pub const PRIOR_DOOR_HEIGHT_SIGMA: f64 = 0.04;
+/// Whether the door-height estimate enters the combined scale. Not yet:
+/// on the synthetic dev walks (seeds 1–8 monocular, 9–14 RGB-D) the
+/// clouds hardly reach door-top height (the camera looks down; 99 % of the
+/// points lie below 0.9–1.6 m monocular, 1.7–2.4 m RGB-D), so no door with
+/// a lintel was found to check it against (eval/results/recon.md).
+/// Reported in `scale_estimates` with `used: false` and its deviation.
+pub const USE_DOOR_HEIGHT: bool = false;
 /// Spread of a user-given `--camera-height` (1σ, relative).
 const GIVEN_CAMERA_HEIGHT_SIGMA: f64 = 0.02;
 /// Estimates further than this many of their σ from the weighted median
@@ -78,16 +101,24 @@ const LOWER_FLOOR_GAP: f64 = 5.0;
 const SURE_FLOOR_AREA_M2: f64 = 2.0;
 const LOWER_FLOOR_MIN_AREA_M2: f64 = 0.1;
 const LOWER_FLOOR_AREA_RATIO: f64 = 0.05;
-/// Plane normals within this angle of the vanishing direction are averaged
-/// with it (degrees).
+/// Estimates within this angle of the gravity anchor are averaged with it
+/// (degrees).
 const GRAVITY_AGREE_DEG: f64 = 2.5;
-/// A vertical vanishing direction further than this from the cameras' mean
-/// up vector is not trusted as the gravity anchor (degrees): a phone filming
+/// Which up estimate anchors gravity, most trusted first.
+const GRAVITY_ANCHOR_ORDER: [&str; 6] = ["capture", "vertical_vanishing_point", "camera_level", "floor_plane", "ceiling_plane", "camera_prior"];
+/// A vertical vanishing direction further than this from the cameras' up
+/// prior ([`camera_up_prior`]) is not trusted as the gravity anchor (degrees): a phone filming
 /// a room is held within about this pitch on average, while a wrong vanishing
 /// point (a dominant family of slanted lines) can be far off — seen on a
 /// synthetic RGB-D walk where the vanishing point was 40° off and the floor
 /// search around it then missed the floor.
 const VP_PRIOR_GATE_DEG: f64 = 30.0;
+/// The same gate when the prior is the level constraint of turning cameras
+/// (degrees): that prior is good to 1–2° (camera roll; 0.4–1.8° on the
+/// evaluation walks), so a vanishing direction 6° away is a wrong one
+/// (eval seed 1000001: 8.8° away, 10° off the truth, while the floor
+/// plane agreed with the prior).
+const VP_LEVEL_GATE_DEG: f64 = 6.0;
 /// Weights of the averaged up estimates: the vanishing direction counts
 /// fully from this many supporting segments; a floor from this area (m²)
 /// (small floor patches seen at grazing angles tilt by a degree or more);
@@ -95,6 +126,17 @@ const VP_PRIOR_GATE_DEG: f64 = 30.0;
 const VP_FULL_SEGMENTS: f64 = 100.0;
 const PLANE_FULL_AREA_M2: f64 = 4.0;
 const CEILING_WEIGHT: f64 = 0.5;
+/// Weight of the level cameras' up in the average (a full vanishing
+/// direction weighs 1): on the synthetic walks it was as close to the truth
+/// as the vanishing direction or the floor (0.5–2.3° against 0.3–4.7°).
+const LEVEL_WEIGHT: f64 = 1.0;
+/// Level prior: the cameras' x axes must spread at least this much
+/// (second-smallest eigenvalue of their mean outer product; 0.02 ≈ ±8° of
+/// yaw) to pin up to their common perpendicular.
+const LEVEL_MIN_SPREAD: f64 = 0.02;
+/// The level prior is not used when it is further than this from the
+/// cameras' mean −y (degrees): the frames are rolled (a rotated video).
+const LEVEL_MAX_PITCH_DEG: f64 = 60.0;
 /// Plausible ceiling height / camera height (2.1-3.5 m over 1.2-1.6 m).
 const CEILING_OVER_CAMERA: (f64, f64) = (1.3, 3.0);
 
@@ -230,18 +272,70 @@ fn combine_scales(est: &mut [ScaleEstimate]) -> Option<f64> {
     Some(s)
 }
 
+/// Up (unit, map frame) from the cameras' orientations alone
+/// (`world_from_camera` rotations in the map), assuming the camera is held
+/// level: without roll, every camera's x axis is horizontal, so up is their
+/// common perpendicular (the eigenvector of `Σ xᵢxᵢᵀ` with the smallest
+/// eigenvalue, on the side of the cameras' −y axes). Unlike the cameras'
+/// mean −y ("no pitch"), this does not tilt with a camera that looks down at
+/// the floor, which phones filming rooms do by 15–30° on average. When the
+/// x axes do not spread (the camera never turned), only the direction along
+/// them is removed from the mean −y. `-y` of the map when there are no
+/// cameras.
+pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> UpPrior {
+    let minus_y = rotations.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y());
+    let pitch_only = |up: Vector3<f64>| UpPrior { up, level: false };
+    if minus_y.norm() <= 1e-9 {
+        return pitch_only(-Vector3::y());
+    }
+    let minus_y = minus_y.normalize();
+    let mut m = Matrix3::zeros();
+    for r in rotations {
+        let x = r * Vector3::x();
+        m += x * x.transpose();
+    }
+    let e = (m / rotations.len() as f64).symmetric_eigen();
+    let mut order = [0, 1, 2];
+    order.sort_by(|&a, &b| e.eigenvalues[a].total_cmp(&e.eigenvalues[b]));
+    if e.eigenvalues[order[1]] >= LEVEL_MIN_SPREAD {
+        let n = e.eigenvectors.column(order[0]).into_owned();
+        let n = if n.dot(&minus_y) < 0.0 { -n } else { n };
+        if n.angle(&minus_y).to_degrees() <= LEVEL_MAX_PITCH_DEG {
+            return UpPrior { up: n, level: true };
+        }
+        return pitch_only(minus_y);
+    }
+    let along = e.eigenvectors.column(order[2]).into_owned();
+    let p = minus_y - along * along.dot(&minus_y);
+    if p.norm() <= 1e-9 || p.angle(&minus_y).to_degrees() > LEVEL_MAX_PITCH_DEG {
+        return pitch_only(minus_y);
+    }
+    pitch_only(p.normalize())
+}
+
+/// The cameras' up prior ([`camera_up_prior`]).
+#[derive(Debug, Clone, Copy)]
+pub struct UpPrior {
+    /// Unit up vector in the map.
+    pub up: Vector3<f64>,
+    /// `true` when the cameras turned enough for the level constraint to
+    /// fix up on its own (good to a degree or two); `false` when it rests on
+    /// the cameras' mean −y (off by their mean pitch).
+    pub level: bool,
+}
+
 /// Computes the map → world similarity. `points` are map points, `centres`
-/// camera centres, `cam_ups` the cameras' up vectors (−y axis) in the map,
+/// camera centres, `cam_rotations` the cameras' `world_from_camera`
+/// rotations in the map (for the up prior, [`camera_up_prior`]),
 /// `vertical` the vertical vanishing direction when one was found.
-pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
+pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[UnitQuaternion<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
     let mut rep = AlignReport::default();
-    let cam_prior = {
-        let s = cam_ups.iter().fold(Vector3::zeros(), |a, u| a + u);
-        if s.norm() > 1e-9 { s.normalize() } else { -Vector3::y() }
-    };
+    let up_prior = camera_up_prior(cam_rotations);
+    let cam_prior = up_prior.up;
+    let gate = if up_prior.level { VP_LEVEL_GATE_DEG } else { VP_PRIOR_GATE_DEG };
     let prior = if cfg.gravity_known { Vector3::z() } else { cam_prior };
     let vertical_raw = vertical.filter(|_| !cfg.gravity_known);
-    let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= VP_PRIOR_GATE_DEG);
+    let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= gate);
     // Map units per metre, roughly.
     let mut ds: Vec<f64> = points.iter().map(|p| (p - centres.first().copied().unwrap_or(Point3::origin())).norm()).collect();
     let units = if cfg.metric { 1.0 } else { median(&mut ds).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
@@ -306,37 +400,40 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
     if let Some(c) = ceiling {
         push("ceiling_plane", planes[c].n, planes[c].inliers.len());
     }
-    push("camera_prior", cam_prior, cam_ups.len());
+    push(if up_prior.level { "camera_level" } else { "camera_prior" }, cam_prior, cam_rotations.len());
     let vec_of = |e: &GravityEstimate| Vector3::from(e.up);
-    let anchor = ge.iter().position(|e| e.source == "capture" || e.source == "vertical_vanishing_point");
-    let up = match anchor {
-        Some(a) if ge[a].source == "capture" => {
-            ge[a].used = true;
-            Vector3::z()
+    // The anchor is the most trusted estimate present; the others within
+    // GRAVITY_AGREE_DEG of it are averaged in by weight.
+    let area = |i: Option<usize>| i.map(|i| planes[i].area / (units * units)).unwrap_or(0.0);
+    let weights: Vec<f64> = ge
+        .iter()
+        .map(|e| match e.source.as_str() {
+            "vertical_vanishing_point" => (e.support as f64 / VP_FULL_SEGMENTS).min(1.0),
+            "camera_level" => LEVEL_WEIGHT,
+            "floor_plane" => (area(floor) / PLANE_FULL_AREA_M2).min(1.0),
+            "ceiling_plane" => CEILING_WEIGHT * (area(ceiling) / PLANE_FULL_AREA_M2).min(1.0),
+            _ => 0.0,
+        })
+        .collect();
+    let anchor = GRAVITY_ANCHOR_ORDER.iter().find_map(|r| ge.iter().position(|e| e.source == *r)).unwrap_or(ge.len() - 1);
+    let up = if ge[anchor].source == "capture" {
+        ge[anchor].used = true;
+        Vector3::z()
+    } else {
+        let va = vec_of(&ge[anchor]);
+        let mut sum = Vector3::zeros();
+        for (i, e) in ge.iter_mut().enumerate() {
+            let w = if i == anchor {
+                weights[i].max(1e-3)
+            } else if weights[i] > 0.0 && vec_of(e).angle(&va).to_degrees() <= GRAVITY_AGREE_DEG {
+                weights[i]
+            } else {
+                continue;
+            };
+            e.used = true;
+            sum += vec_of(e) * w;
         }
-        Some(a) => {
-            let va = vec_of(&ge[a]);
-            let mut sum = va * (ge[a].support as f64 / VP_FULL_SEGMENTS).min(1.0);
-            ge[a].used = true;
-            let area = |i: Option<usize>| i.map(|i| planes[i].area / (units * units)).unwrap_or(0.0);
-            for e in ge.iter_mut() {
-                let w = match e.source.as_str() {
-                    "floor_plane" => (area(floor) / PLANE_FULL_AREA_M2).min(1.0),
-                    "ceiling_plane" => CEILING_WEIGHT * (area(ceiling) / PLANE_FULL_AREA_M2).min(1.0),
-                    _ => continue,
-                };
-                if vec_of(e).angle(&va).to_degrees() <= GRAVITY_AGREE_DEG {
-                    e.used = true;
-                    sum += vec_of(e) * w;
-                }
-            }
-            sum.normalize()
-        }
-        None => {
-            let i = ge.iter().position(|e| e.source == "floor_plane").or_else(|| ge.iter().position(|e| e.source == "ceiling_plane")).unwrap_or(ge.len() - 1);
-            ge[i].used = true;
-            vec_of(&ge[i])
-        }
+        sum.normalize()
     };
     for e in ge.iter_mut() {
         e.angle_to_chosen_deg = vec_of(e).angle(&up).to_degrees();
@@ -402,11 +499,35 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
         let mut above: Vec<f64> = centres.iter().map(|p| height(&planes[c].inliers) - (level * p).z).collect();
         let prior_m = PRIOR_CEILING_HEIGHT_M - cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M);
         add("ceiling_above_camera", median(&mut above), prior_m, (PRIOR_CEILING_HEIGHT_SIGMA * PRIOR_CEILING_HEIGHT_M).hypot(PRIOR_CAMERA_HEIGHT_SIGMA * PRIOR_CAMERA_HEIGHT_M) / prior_m);
-    } else if cfg.camera_height.is_some() || !cfg.metric {
-        // Neither: the camera height above the lowest points, weakly.
+    } else if (cfg.camera_height.is_some() || !cfg.metric) && points.len() >= MIN_PLANE_POINTS {
+        // Neither: the camera height above the lowest points, weakly (not
+        // from a handful of points: with none, it would measure the cameras'
+        // height above z = 0 of the map).
         add("camera_height_above_lowest_points", cam_height, cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M), 2.0 * PRIOR_CAMERA_HEIGHT_SIGMA);
     }
+    // Door heights: the levelled, yawed map, floor at 0 (map units).
+    let mut doors = vec![];
+    if floor.is_some() && cam_height > 1e-12 {
+        let units_per_m = if cfg.metric { 1.0 } else { cam_height / cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M) };
+        let levelled: Vec<Point3<f64>> = points.iter().map(|p| rot * p - Vector3::new(0.0, 0.0, floor_z)).collect();
+        doors = super::doors::find_doors(&levelled, &DoorConfig { units_per_m });
+    }
+    let mut tops: Vec<f64> = doors.iter().map(|d| d.top).collect();
+    let door_top = (!tops.is_empty()).then(|| median(&mut tops));
+    if USE_DOOR_HEIGHT {
+        if let Some(t) = door_top {
+            add("door_height", t, PRIOR_DOOR_HEIGHT_M, PRIOR_DOOR_HEIGHT_SIGMA);
+        }
+    }
     let combined = combine_scales(&mut est);
+    if !USE_DOOR_HEIGHT {
+        // Reported with its agreement, never used.
+        if let Some(t) = door_top.filter(|t| t.is_finite() && *t > 1e-12) {
+            let reference = cfg.scale.or(cfg.metric.then_some(1.0)).or(combined).unwrap_or(1.0);
+            let scale = PRIOR_DOOR_HEIGHT_M / t;
+            est.push(ScaleEstimate { source: "door_height".into(), scale, measured: t, prior_m: PRIOR_DOOR_HEIGHT_M, sigma: PRIOR_DOOR_HEIGHT_SIGMA, used: false, deviation: scale / reference - 1.0 });
+        }
+    }
     let (scale, source) = if let Some(s) = cfg.scale {
         (s, "override".to_string())
     } else if cfg.metric {
@@ -431,6 +552,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
     rep.scale_source = source;
     rep.camera_height_m = cam_height * scale;
     rep.ceiling_height_m = ceiling_h.map(|h| h * scale);
+    rep.doors = doors.iter().map(|d| [d.top * scale, d.width() * scale, d.lintel_columns as f64 / d.columns.max(1) as f64]).collect();
     rep.horizontal_planes = planes
         .iter()
         .map(|p| {
@@ -445,9 +567,39 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_ups: &[Vector3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nalgebra::UnitQuaternion;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// A level camera (x horizontal, −y up) looking along +y.
+    fn level_camera() -> UnitQuaternion<f64> {
+        UnitQuaternion::from_euler_angles(-std::f64::consts::FRAC_PI_2, 0.0, 0.0)
+    }
+
+    #[test]
+    fn level_prior_ignores_pitch_but_not_without_turns() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let tilt = UnitQuaternion::from_euler_angles(0.2, -0.1, 0.4);
+        let up = tilt * Vector3::z();
+        // Turning cameras looking down 25° on average, with ±1° of roll.
+        let cam = |yaw: f64, pitch: f64, roll: f64| tilt * UnitQuaternion::from_euler_angles(0.0, 0.0, yaw) * level_camera() * UnitQuaternion::from_euler_angles(-pitch, 0.0, 0.0) * UnitQuaternion::from_euler_angles(0.0, 0.0, roll);
+        let turning: Vec<UnitQuaternion<f64>> = (0..60).map(|i| cam(i as f64 * 0.02, rng.random_range(0.3..0.55), rng.random_range(-0.017..0.017))).collect();
+        let minus_y = turning.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y()).normalize();
+        assert!(minus_y.angle(&up).to_degrees() > 20.0);
+        let prior = camera_up_prior(&turning);
+        assert!(prior.level);
+        let prior = prior.up;
+        assert!(prior.angle(&up).to_degrees() < 1.0, "{}", prior.angle(&up).to_degrees());
+        // Never turning: nothing pins the pitch; the mean −y is kept.
+        let still: Vec<UnitQuaternion<f64>> = (0..20).map(|_| cam(0.3, 0.4, 0.0)).collect();
+        assert!(!camera_up_prior(&still).level);
+        assert!(camera_up_prior(&still).up.angle(&(still[0] * -Vector3::y())).to_degrees() < 1e-6);
+        // Frames rolled by 90° (a sideways video): x axes near vertical, the
+        // level answer would be horizontal; the mean −y is kept.
+        let rolled: Vec<UnitQuaternion<f64>> = (0..20).map(|i| cam(i as f64 * 0.1, 0.0, std::f64::consts::FRAC_PI_2)).collect();
+        let my = rolled.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y()).normalize();
+        assert!(camera_up_prior(&rolled).up.angle(&my).to_degrees() < 1e-6);
+        assert!(camera_up_prior(&[]).up.angle(&-Vector3::y()) < 1e-12);
+    }
 
     /// A 5 x 4 room (ceiling `ceiling` m) with a 1.2 x 0.8 m table top at
     /// 0.75 m, seen only partly on the floor (grazing views): the floor
@@ -480,10 +632,10 @@ mod tests {
         let map: Vec<Point3<f64>> = room(ceiling, &mut rng).iter().map(to_map).collect();
         // Cameras at 1.3-1.6 m, looking down 15° (their mean up is 15° off).
         let centres: Vec<Point3<f64>> = (0..10).map(|i| to_map(&Point3::new(1.0 + 0.2 * i as f64, 1.0, 1.3 + 0.03 * i as f64))).collect();
-        let ups = vec![tilt * UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * Vector3::z(); 10];
+        let rots = vec![tilt * UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * level_camera(); 10];
         let true_up = tilt * Vector3::z();
         let v = Vertical { up: UnitQuaternion::from_euler_angles(0.005, 0.0, 0.0) * true_up, inliers: 100, candidates: 120, views: 10, rms_deg: 0.3 };
-        let (sim, rep) = align(&map, &centres, &ups, with_vertical.then_some(&v), &AlignConfig::default(), 1);
+        let (sim, rep) = align(&map, &centres, &rots, with_vertical.then_some(&v), &AlignConfig::default(), 1);
         let grav = (sim.rotation * true_up).angle(&Vector3::z()).to_degrees();
         let scale_err = (rep.scale * s - 1.0).abs();
         // The floor maps to z = 0.
@@ -514,11 +666,11 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let map = room(2.6, &mut rng);
         let centres: Vec<Point3<f64>> = (0..10).map(|i| Point3::new(1.0 + 0.2 * i as f64, 1.0, 1.4)).collect();
-        let ups = vec![UnitQuaternion::from_euler_angles(0.1, 0.0, 0.0) * Vector3::z(); 10];
+        let rots = vec![UnitQuaternion::from_euler_angles(0.1, 0.0, 0.0) * level_camera(); 10];
         // A confident but wrong vertical direction, 40° off.
         let wrong = Vertical { up: UnitQuaternion::from_euler_angles(0.7, 0.0, 0.0) * Vector3::z(), inliers: 150, candidates: 200, views: 10, rms_deg: 0.3 };
         let cfg = AlignConfig { metric: true, ..AlignConfig::default() };
-        let (sim, rep) = align(&map, &centres, &ups, Some(&wrong), &cfg, 1);
+        let (sim, rep) = align(&map, &centres, &rots, Some(&wrong), &cfg, 1);
         let grav = (sim.rotation * Vector3::z()).angle(&Vector3::z()).to_degrees();
         assert!(grav < 1.0, "gravity error {grav}°: {rep:?}");
         assert!(rep.gravity_source.contains("floor_plane") && !rep.gravity_source.contains("vanishing"), "{rep:?}");
@@ -533,19 +685,48 @@ mod tests {
         let turn = UnitQuaternion::from_euler_angles(0.0, 0.0, 0.4);
         let map: Vec<Point3<f64>> = map.iter().map(|p| turn * p).collect();
         let centres: Vec<Point3<f64>> = centres.iter().map(|p| turn * p).collect();
-        let ups = vec![Vector3::z(); 5];
-        let (sim, rep) = align(&map, &centres, &ups, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
+        let rots = vec![level_camera(); 5];
+        let (sim, rep) = align(&map, &centres, &rots, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
         assert_eq!(rep.scale_source, "override");
         assert_eq!(rep.scale, 2.0);
         let d = (sim.transform_point(&(turn * Point3::new(3.0, 0.0, 1.0))) - sim.transform_point(&(turn * Point3::new(0.5, 0.0, 1.0)))).xy().normalize();
         assert!(d.x.abs() > 0.999 || d.y.abs() > 0.999, "{d:?} {rep:?}");
-        let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
         let ch = rep.scale_estimates.iter().find(|e| e.source == "camera_height").map(|e| e.scale).unwrap_or(0.0);
         assert!((ch - 1.6 / 1.45).abs() < 0.02, "{rep:?}");
         // Metric input keeps scale 1 but still reports the priors' view.
-        let (_, rep) = align(&map, &centres, &ups, None, &AlignConfig { metric: true, ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { metric: true, ..Default::default() }, 0);
         assert_eq!((rep.scale, rep.scale_source.as_str()), (1.0, "capture"));
         assert!(rep.scale_estimates.iter().all(|e| !e.used));
+    }
+
+    #[test]
+    fn a_door_height_is_reported_but_not_used() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let mut world = room(2.6, &mut rng);
+        // The fourth wall (y = 4) with a door x 2.0..2.85, 2.05 m high, and
+        // the next room's floor seen through it.
+        for _ in 0..4000 {
+            let (x, z) = (rng.random_range(0.0..5.0), rng.random_range(0.0..2.6));
+            if !((2.0..=2.85).contains(&x) && z <= 2.05) {
+                world.push(Point3::new(x, 4.0, z));
+            }
+        }
+        for _ in 0..1500 {
+            world.push(Point3::new(rng.random_range(1.5..3.5), rng.random_range(4.1..5.0), 0.0));
+        }
+        let s = 0.5;
+        let map: Vec<Point3<f64>> = world.iter().map(|p| Point3::from(p.coords * s)).collect();
+        let centres: Vec<Point3<f64>> = (0..10).map(|i| Point3::from(Vector3::new(1.0 + 0.2 * i as f64, 1.0, 1.45) * s)).collect();
+        let rots = vec![UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * level_camera(); 10];
+        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig::default(), 1);
+        let door = rep.scale_estimates.iter().find(|e| e.source == "door_height");
+        let Some(door) = door else { panic!("no door estimate: {rep:?}") };
+        assert!((door.measured / s - 2.05).abs() < 0.05, "{door:?}");
+        assert!(!door.used && (door.deviation - (door.scale / rep.scale - 1.0)).abs() < 1e-12, "{door:?}");
+        assert_eq!(rep.doors.len(), 1, "{rep:?}");
+        assert!((rep.doors[0][0] - door.measured * rep.scale).abs() < 1e-9, "{rep:?}");
+        assert!(rep.scale_estimates.iter().filter(|e| e.used).all(|e| e.source != "door_height"));
     }
 
     #[test]
@@ -556,5 +737,15 @@ mod tests {
         assert!(v[0].used && v[1].used && !v[2].used, "{v:?}");
         assert!(s > 1.0 && s < 1.05, "{s}");
         assert!(combine_scales(&mut []).is_none());
+    }
+
+    #[test]
+    fn no_points_give_no_scale_estimate() {
+        let rots = vec![level_camera(); 5];
+        let centres: Vec<Point3<f64>> = (0..5).map(|i| Point3::new(0.01 * i as f64, 0.0, 0.0)).collect();
+        let (sim, rep) = align(&[], &centres, &rots, None, &AlignConfig::default(), 0);
+        assert!(rep.scale_estimates.is_empty(), "{rep:?}");
+        assert_eq!(rep.scale_source, "none");
+        assert_eq!(sim.scale, 1.0);
     }
 }

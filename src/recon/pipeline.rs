@@ -3,7 +3,7 @@
 //! own poses), builds the cloud (depth fusion or multi-view stereo), aligns
 //! it (gravity, floor, yaw, scale) and returns cloud, trajectory and report.
 
-use super::align::{align, AlignConfig};
+use super::align::{align, camera_up_prior, AlignConfig};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, OrbConfig};
@@ -18,7 +18,7 @@ use super::vertical::{vertical_direction, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
 use crate::trajectory::{StampedPose, Trajectory};
-use nalgebra::{Isometry3, Point3, Vector3};
+use nalgebra::{Isometry3, Point3, UnitQuaternion};
 use opencv::core::{Mat, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -427,7 +427,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     progress(Progress { stage: "align", done: 0, total: None });
     let pts: Vec<Point3<f64>> = cloud_map.points.iter().map(|p| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
     let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| camera_centre(p)).collect();
-    let ups: Vec<Vector3<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation * -Vector3::y()).collect();
+    let rotations: Vec<UnitQuaternion<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation).collect();
     let acfg = AlignConfig { metric, gravity_known: use_given && external.is_none(), scale: config.scale, camera_height: config.camera_height };
     if let Some(s) = config.scale {
         if !(s.is_finite() && s > 0.0) {
@@ -438,7 +438,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let vertical = if acfg.gravity_known {
         None
     } else {
-        let prior = ups.iter().fold(Vector3::zeros(), |a, u| a + u);
+        let prior = camera_up_prior(&rotations).up;
         let vv: Vec<(Isometry3<f64>, &Mat)> = views.iter().map(|(p, img, _)| (*p, img)).collect();
         match vertical_direction(&vv, &pin, &prior, &VerticalConfig { seed: config.seed, ..Default::default() }) {
             Ok(v) => v,
@@ -448,7 +448,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             }
         }
     };
-    let (sim, arep) = align(&pts, &centres, &ups, vertical.as_ref(), &acfg, config.seed);
+    let (sim, arep) = align(&pts, &centres, &rotations, vertical.as_ref(), &acfg, config.seed);
     timings.align_s = ta.elapsed().as_secs_f64();
     let mut cloud = cloud_map;
     cloud.transform_similarity(&sim);

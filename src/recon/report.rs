@@ -29,7 +29,9 @@ pub struct ScaleEstimate {
 /// One estimate of the up direction.
 #[derive(Debug, Clone, Serialize)]
 pub struct GravityEstimate {
-    /// "vertical_vanishing_point", "floor_plane", "ceiling_plane", "camera_prior", "capture".
+    /// "vertical_vanishing_point", "floor_plane", "ceiling_plane", "camera_level"
+    /// (up perpendicular to the turning cameras' x axes), "camera_prior" (their
+    /// mean up, when they did not turn), "capture".
     pub source: String,
     /// Unit up vector in the map frame.
     pub up: [f64; 3],
@@ -45,7 +47,7 @@ pub struct GravityEstimate {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AlignReport {
     /// Where "up" came from: sources joined by '+' (e.g.
-    /// "vertical_vanishing_point+floor_plane"), "capture", "camera_prior".
+    /// "vertical_vanishing_point+floor_plane"), "capture", "camera_level", "camera_prior".
     pub gravity_source: String,
     /// All up estimates considered and how they agree.
     pub gravity_estimates: Vec<GravityEstimate>,
@@ -69,6 +71,10 @@ pub struct AlignReport {
     pub camera_height_m: f64,
     /// Ceiling height above the floor when a ceiling was seen (metres).
     pub ceiling_height_m: Option<f64>,
+    /// Door openings found (`super::doors`): top height above the floor
+    /// and width (metres, after scaling), and the fraction of the gap's
+    /// columns whose lowest point agrees with the top.
+    pub doors: Vec<[f64; 3]>,
 }
 
 /// Seconds spent per step.
