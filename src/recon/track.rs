@@ -215,6 +215,10 @@ const MERGE_GUIDED_RADIUS_PX: f64 = 4.0;
 const MERGE_MIN_INLIERS: usize = 40;
 /// Features matched in both maps needed for the scale between them.
 const MERGE_MIN_SHARED: usize = 15;
+/// Smallest triangulation angle (degrees, see `point_parallax_deg`) of a
+/// point used for the merge scale, in both maps (the 1° a new point needs
+/// leaves the far points of a young map biased towards the camera).
+const MERGE_MIN_POINT_PARALLAX_DEG: f64 = 2.0;
 /// Largest interquartile spread of the depth ratios (relative to the median).
 const MERGE_MAX_SCALE_SPREAD: f64 = 0.3;
 /// Iterations of the bundle adjustment after a merge.
@@ -951,12 +955,20 @@ impl Tracker {
                     (pose_a, matched_a)
                 }
             };
-            // Scale: depth of the same features in both maps.
+            // Scale: depth of the same features in both maps, from the
+            // points both maps triangulated from a wide angle. A young map
+            // shares mostly its far points with the older one (its near
+            // points are new to it), and of those a narrow pair kept only
+            // the ones whose noise made them look nearer (they passed its
+            // parallax test): their ratios are biased, not just scattered.
             let mut ratios: Vec<f64> = points_b
                 .iter()
                 .zip(&matched_a)
                 .filter_map(|(pb, pa)| {
                     let (pb, pa) = ((*pb)?, (*pa)?);
+                    if point_parallax_deg(cur, pb) < MERGE_MIN_POINT_PARALLAX_DEG || point_parallax_deg(a, pa) < MERGE_MIN_POINT_PARALLAX_DEG {
+                        return None;
+                    }
                     let zb = (kf.cam_from_world * cur.points[pb].pos).z;
                     let za = (pose_a * a.points[pa].pos).z;
                     (zb > 0.0 && za > 0.0).then_some(za / zb)
@@ -1430,6 +1442,20 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         }
     }
     true
+}
+
+/// The widest angle (degrees) at map point `p` between the rays from the
+/// keyframes that observe it: how well its depth is triangulated.
+fn point_parallax_deg(map: &Map, p: usize) -> f64 {
+    let Some(mp) = map.points.get(p) else { return 0.0 };
+    let rays: Vec<nalgebra::Vector3<f64>> = mp.obs.iter().filter_map(|&(k, _)| map.kfs.get(k)).map(|k| camera_centre(&k.cam_from_world) - mp.pos).collect();
+    let mut best: f64 = 0.0;
+    for (i, a) in rays.iter().enumerate() {
+        for b in &rays[i + 1..] {
+            best = best.max(a.angle(b));
+        }
+    }
+    best.to_degrees()
 }
 
 /// Matches the features of `a` and `b` that have no map point yet: for
