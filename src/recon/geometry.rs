@@ -176,67 +176,6 @@ pub fn derotated_parallax(k: &Pinhole, a: &[Point2<f64>], b: &[Point2<f64>]) -> 
     Some((rot, res[n / 2]))
 }
 
-/// The rotation `R` that best maps unit directions `w` onto unit directions
-/// `c` (`c ≈ R · w`, least squares over the pairs `idx`; Kabsch / Wahba).
-/// `None` for fewer than 2 pairs or a degenerate fit.
-fn fit_rotation(w: &[Vector3<f64>], c: &[Vector3<f64>], idx: &[usize]) -> Option<UnitQuaternion<f64>> {
-    if idx.len() < 2 {
-        return None;
-    }
-    let mut h = Matrix3::zeros();
-    for &i in idx {
-        h += c.get(i)? * w.get(i)?.transpose();
-    }
-    let svd = h.svd(true, true);
-    let (u, vt) = (svd.u?, svd.v_t?);
-    let mut d = Matrix3::identity();
-    if (u * vt).determinant() < 0.0 {
-        d[(2, 2)] = -1.0;
-    }
-    let r = u * d * vt;
-    r.iter().all(|v| v.is_finite()).then(|| UnitQuaternion::from_matrix(&r))
-}
-
-/// Rotation-only pose fit with RANSAC: the rotation `R` with `c[i] ≈ R ·
-/// w[i]` (unit directions: `w` in the world frame from a known camera
-/// centre, `c` the camera rays) that the most pairs agree with within
-/// `thr_rad`, refitted on its inliers. Hypotheses from pairs of pairs drawn
-/// by a fixed-seed generator (deterministic). `None` with fewer than 3
-/// pairs. Returns the rotation and the inlier mask.
-pub fn rotation_ransac(w: &[Vector3<f64>], c: &[Vector3<f64>], thr_rad: f64, iterations: usize) -> Option<(UnitQuaternion<f64>, Vec<bool>)> {
-    use rand::{Rng, SeedableRng};
-    let n = w.len().min(c.len());
-    if n < 3 {
-        return None;
-    }
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x0005_EED0_0707);
-    let cos_thr = thr_rad.cos();
-    let inliers = |r: &UnitQuaternion<f64>| -> Vec<bool> { (0..n).map(|i| (r * w[i]).dot(&c[i]) >= cos_thr).collect() };
-    let mut best: Option<(usize, UnitQuaternion<f64>)> = None;
-    for _ in 0..iterations {
-        let a = rng.random_range(0..n);
-        let b = rng.random_range(0..n);
-        // Two directions at least ~3° apart fix a rotation.
-        if a == b || w[a].cross(&w[b]).norm() < 0.05 {
-            continue;
-        }
-        let Some(r) = fit_rotation(w, c, &[a, b]) else { continue };
-        let cnt = inliers(&r).iter().filter(|x| **x).count();
-        if best.as_ref().is_none_or(|(bc, _)| cnt > *bc) {
-            best = Some((cnt, r));
-        }
-    }
-    let (_, mut r) = best?;
-    let mut mask = inliers(&r);
-    for _ in 0..2 {
-        let idx: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
-        let Some(r2) = fit_rotation(w, c, &idx) else { break };
-        r = r2;
-        mask = inliers(&r);
-    }
-    Some((r, mask))
-}
-
 /// Centre of a camera in the world, from its `camera_from_world` pose.
 pub fn camera_centre(cam_from_world: &Isometry3<f64>) -> Point3<f64> {
     Point3::from(cam_from_world.inverse().translation.vector)
@@ -301,22 +240,5 @@ mod tests {
         let (_, par) = derotated_parallax(&k, &a, &proj(&walk)).unwrap();
         assert!(par > 1.0, "{par}");
         assert!(derotated_parallax(&k, &a[..2], &b[..2]).is_none());
-    }
-
-    #[test]
-    fn rotation_ransac_recovers_a_turn_despite_wrong_matches() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let truth = UnitQuaternion::from_scaled_axis(Vector3::new(0.05, -0.4, 0.02));
-        let w: Vec<Vector3<f64>> = (0..120).map(|_| Vector3::new(rng.random_range(-0.6..0.6), rng.random_range(-0.4..0.4), 1.0).normalize()).collect();
-        let mut c: Vec<Vector3<f64>> = w.iter().map(|d| truth * d).collect();
-        // 30 % wrong matches.
-        for d in c.iter_mut().take(36) {
-            *d = Vector3::new(rng.random_range(-0.6..0.6), rng.random_range(-0.4..0.4), 1.0).normalize();
-        }
-        let (r, mask) = rotation_ransac(&w, &c, 0.005, 100).unwrap();
-        assert!(r.angle_to(&truth) < 1e-6, "{}", r.angle_to(&truth));
-        assert!(mask.iter().skip(36).all(|m| *m));
-        assert!(mask.iter().take(36).filter(|m| **m).count() < 4);
-        assert!(rotation_ransac(&w[..2], &c[..2], 0.005, 10).is_none());
     }
 }

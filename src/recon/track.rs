@@ -9,10 +9,10 @@
 
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
-use super::geometry::{camera_centre, derotated_parallax, parallax_cos, pnp_ransac, rotation_ransac, triangulate, two_view, Pinhole};
+use super::geometry::{camera_centre, derotated_parallax, parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
 use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
-use nalgebra::{Isometry3, Point2, Point3, Translation3, Vector3};
+use nalgebra::{Isometry3, Point2, Point3};
 use opencv::core::Mat;
 use opencv::prelude::*;
 use std::time::Instant;
@@ -153,15 +153,6 @@ pub struct TrackStats {
     /// Maps merged into an older one after it was seen again.
     pub merges: usize,
     pub ba_runs: usize,
-    /// Frames tracked by the rotation-only fit (monocular: the camera
-    /// turned onto a view the local map does not cover).
-    pub rotation_frames: usize,
-    /// Keyframes inserted during rotation-only tracking (they carry
-    /// features that later keyframes triangulate with).
-    pub rotation_keyframes: usize,
-    /// Triangulation partners skipped because the pair's image motion is
-    /// a rotation (too little derotated parallax for depth).
-    pub rotation_partners_skipped: usize,
     /// No two frames had enough parallax beyond a rotation: the map was
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
@@ -176,8 +167,6 @@ pub struct TrackTimings {
     pub local_s: f64,
     /// Relocalisation after a tracking failure.
     pub relocalise_s: f64,
-    /// Rotation-only tracking (monocular, when the local map fails).
-    pub rotation_s: f64,
     /// Map initialisation (matching against the reference, two-view geometry).
     pub initialise_s: f64,
     /// New map points at keyframes (epipolar matching, triangulation).
@@ -226,6 +215,10 @@ const MERGE_GUIDED_RADIUS_PX: f64 = 4.0;
 const MERGE_MIN_INLIERS: usize = 40;
 /// Features matched in both maps needed for the scale between them.
 const MERGE_MIN_SHARED: usize = 15;
+/// Smallest triangulation angle (degrees, see `point_parallax_deg`) of a
+/// point used for the merge scale, in both maps (the 1° a new point needs
+/// leaves the far points of a young map biased towards the camera).
+const MERGE_MIN_POINT_PARALLAX_DEG: f64 = 2.0;
 /// Largest interquartile spread of the depth ratios (relative to the median).
 const MERGE_MAX_SCALE_SPREAD: f64 = 0.3;
 /// Iterations of the bundle adjustment after a merge.
@@ -300,10 +293,6 @@ pub struct Tracker {
     since_kf: usize,
     lost_for: usize,
     lost: bool,
-    /// Rotation-fit inliers of the first rotation-tracked frame after the
-    /// reference keyframe, with that keyframe's (maps, index) (a merge or
-    /// a new keyframe changes the reference and voids it).
-    rot_ref: Option<((usize, usize), usize)>,
     /// RGB-D: the current frame's depth points (camera frame, sampled).
     depth_points: Vec<Point3<f64>>,
     /// RGB-D: the reference keyframe's surface, `(map, keyframe, surface)`.
@@ -313,9 +302,6 @@ pub struct Tracker {
 
 /// A pose with the map point matched to each feature.
 type PoseMatches = (Isometry3<f64>, Vec<Option<usize>>);
-/// A rotation-tracked pose, its map-point matches, and the rotation fit's
-/// inliers (`None` when the map points in view gave a full pose).
-type RotationTracked = (Isometry3<f64>, Vec<Option<usize>>, Option<usize>);
 /// A relocalised pose, its matches, and the keyframe that matched.
 type Relocalised = (Isometry3<f64>, Vec<Option<usize>>, usize);
 
@@ -376,47 +362,6 @@ const INIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.4;
 const INIT_MAX_PARALLAX_OVER_DEROTATED: f64 = 10.0;
 /// Initialisation reference frames older than this (tracked frames) are replaced.
 const INIT_MAX_AGE: usize = 40;
-/// Rotation-only tracking: angle between a fitted and an observed ray
-/// accepted as an inlier (pixels at the focal length; a turn on the spot
-/// with a few cm of drift leaves ~1-3 px against the reference keyframe).
-const ROT_INLIER_PX: f64 = 4.0;
-/// Rotation-only tracking: inliers needed (against the reference keyframe).
-const ROT_MIN_INLIERS: usize = 40;
-/// Rotation-only tracking: inliers / descriptor matches needed (a walk's
-/// parallax leaves only the far points consistent with a rotation).
-const ROT_MIN_INLIER_FRACTION: f64 = 0.5;
-/// Rotation-only tracking: map points in view from which the centre is
-/// refined instead of held (with the rotation near the fit's).
-const ROT_CENTRE_MIN_POINTS: usize = 8;
-/// Rotation-only tracking: largest change of the fitted rotation accepted
-/// from the refinement on those points (degrees).
-const ROT_CENTRE_MAX_TURN_DEG: f64 = 1.0;
-/// Rotation-only tracking with the centre held: largest median parallax
-/// left after a rotation-only fit of the reference keyframe's matches
-/// (degrees; [`INIT_MIN_DEROTATED_PARALLAX_DEG`], where a sound two-view
-/// geometry starts): beyond it the camera walks, and a held centre would
-/// be wrong.
-const ROT_MAX_DEROTATED_PARALLAX_DEG: f64 = INIT_MIN_DEROTATED_PARALLAX_DEG;
-/// Rotation-only tracking: RANSAC hypotheses (2 matches each).
-const ROT_RANSAC_ITERATIONS: usize = 64;
-/// Rotation-only tracking: new keyframe when the inliers against the
-/// reference keyframe fall below this fraction of the first rotation
-/// frame's (the view turned on by about half of the overlap).
-const ROT_KF_RATIO: f64 = 0.5;
-/// Triangulation partners whose matches with the new keyframe show less
-/// median parallax than this after the best rotation-only fit (degrees)
-/// are skipped: a keyframe pair made while the camera turned on the spot
-/// has a baseline that is mostly pose error, and points triangulated from
-/// it carry that error into the map's scale. The features stay free and
-/// are triangulated later from a partner with real baseline.
-const TRI_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.3;
-/// Matches (epipolar + shared points) needed to judge a partner's parallax;
-/// with fewer the partner is used as before.
-const TRI_DEROTATED_MIN_PAIRS: usize = 12;
-/// Bundle adjustment holds keyframes with fewer observations than this
-/// fixed (a rotation keyframe seeing few points is not constrained: seen
-/// moved by 40 cm with 14; tracking itself needs 25).
-const BA_MIN_CAM_OBSERVATIONS: usize = 30;
 
 impl Tracker {
     /// A tracker for images of `width` x `height` with camera `k`; `rgbd`
@@ -443,7 +388,6 @@ impl Tracker {
             since_kf: 0,
             lost_for: 0,
             lost: false,
-            rot_ref: None,
             depth_points: vec![],
             surface: None,
             rgbd_refine,
@@ -479,22 +423,6 @@ impl Tracker {
             _ => None,
         };
         self.timings.local_s += t0.elapsed().as_secs_f64();
-        // Monocular, the local map lost: the camera may be turning onto a
-        // view the map does not cover yet; track the rotation about the
-        // last camera centre against the reference keyframe's features.
-        let mut rotation_inliers = None;
-        let result = match result {
-            None if !self.rgbd && !self.lost => {
-                let t0 = Instant::now();
-                let r = self.track_rotation(&feats)?;
-                self.timings.rotation_s += t0.elapsed().as_secs_f64();
-                r.map(|(pose, m, inliers)| {
-                    rotation_inliers = inliers;
-                    (pose, m)
-                })
-            }
-            r => r,
-        };
         let t0 = Instant::now();
         let result = match result {
             Some(r) => Some(r),
@@ -556,25 +484,10 @@ impl Tracker {
         // RGB-D keyframes bring new points at their (slightly wrong) pose:
         // fewer of them, tracking against older points, drifts less.
         let (kf_ratio, kf_gap) = if self.rgbd { (RGBD_KF_RATIO, RGBD_KF_MAX_GAP) } else { (self.cfg.kf_ratio, self.cfg.kf_max_gap) };
-        let need_kf = match rotation_inliers {
-            Some(inliers) => {
-                self.stats.rotation_frames += 1;
-                let key = (self.maps.len(), self.ref_kf);
-                let first = match self.rot_ref {
-                    Some((k, n)) if k == key => n,
-                    _ => {
-                        self.rot_ref = Some((key, inliers));
-                        inliers
-                    }
-                };
-                (inliers as f64) < ROT_KF_RATIO * first as f64 || inliers < 2 * ROT_MIN_INLIERS || self.since_kf >= kf_gap
-            }
-            None => (n_matched as f64) < kf_ratio * self.ref_tracked as f64 || self.since_kf >= kf_gap || n_matched < 2 * self.cfg.min_inliers,
-        };
+        let need_kf = (n_matched as f64) < kf_ratio * self.ref_tracked as f64
+            || self.since_kf >= kf_gap
+            || n_matched < 2 * self.cfg.min_inliers;
         if need_kf {
-            if rotation_inliers.is_some() {
-                self.stats.rotation_keyframes += 1;
-            }
             self.insert_keyframe(frame_index, t, image, depth, feats, matched, pose)?;
         }
         self.record_frame(frame_index, t, pose);
@@ -812,79 +725,6 @@ impl Tracker {
         r.1.iter().flatten().count() as f64 + self.depth_support(&r.0).1 as f64 / DEPTH_POINTS_PER_FEATURE
     }
 
-    /// Rotation-only tracking (monocular): the reference keyframe's
-    /// features matched by descriptor, each turned into a world direction
-    /// from the last camera centre (towards its map point, or along its ray
-    /// at infinity when it has none), and the rotation that maps them onto
-    /// the frame's rays fitted with RANSAC; the centre is held at the last
-    /// one. Map points are then matched from that pose: when enough are in
-    /// view the pose is refined on them in full (the camera turned back
-    /// onto the map: `None` inliers, tracked as usual); otherwise the
-    /// rotation pose is kept with the matches that agree with it, and the
-    /// rotation-fit inliers are returned. `None` when no rotation explains
-    /// the matches (too few, or a translation's parallax).
-    fn track_rotation(&self, feats: &Features) -> Result<Option<RotationTracked>, ReconError> {
-        let (Some(map), Some(last)) = (self.maps.last(), self.last) else { return Ok(None) };
-        let Some(kf) = map.kfs.get(self.ref_kf) else { return Ok(None) };
-        let centre = camera_centre(&last);
-        let m = match_brute(&feats.desc, &kf.feats.desc, MATCH_MAX_HAMMING, MATCH_RATIO);
-        if m.len() < ROT_MIN_INLIERS {
-            return Ok(None);
-        }
-        let world_from_kf = kf.cam_from_world.rotation.inverse();
-        let (mut w, mut c): (Vec<Vector3<f64>>, Vec<Vector3<f64>>) = (vec![], vec![]);
-        for &(i, j) in &m {
-            let at_infinity = || world_from_kf * self.k.ray(&kf.feats.points[j]).normalize();
-            let dir = match kf.point_of.get(j).copied().flatten().filter(|p| !map.points[*p].bad) {
-                Some(p) => (map.points[p].pos - centre).try_normalize(1e-9).unwrap_or_else(at_infinity),
-                None => at_infinity(),
-            };
-            w.push(dir);
-            c.push(self.k.ray(&feats.points[i]).normalize());
-        }
-        let f = 0.5 * (self.k.fx + self.k.fy);
-        let Some((rot, mask)) = rotation_ransac(&w, &c, ROT_INLIER_PX / f, ROT_RANSAC_ITERATIONS) else { return Ok(None) };
-        let inliers = mask.iter().filter(|x| **x).count();
-        if inliers < ROT_MIN_INLIERS || (inliers as f64) < ROT_MIN_INLIER_FRACTION * m.len() as f64 {
-            return Ok(None);
-        }
-        let pose = Isometry3::from_parts(Translation3::from(-(rot * centre.coords)), rot);
-        // Map points in view from that pose (all of the map's: the turn may
-        // come back to a part mapped long ago).
-        let grid = Grid::new(&feats.points, self.width, self.height, 16.0);
-        let all: Vec<usize> = (0..map.points.len()).filter(|&p| !map.points[p].bad).collect();
-        let gm = self.guided_match(feats, &grid, &pose, &all, self.cfg.search_radius_px);
-        if gm.iter().flatten().count() >= 2 * self.cfg.min_inliers {
-            let (p2, m2, n) = self.refine(feats, &pose, &gm);
-            if n >= 2 * self.cfg.min_inliers {
-                return Ok(Some((p2, m2, None)));
-            }
-        }
-        // A few map points in view: the centre from them (the rotation
-        // held near the fit), so that a walk starting after the turn gets
-        // its translation at the map's scale and the turn's features are
-        // triangulated at that scale.
-        if gm.iter().flatten().count() >= ROT_CENTRE_MIN_POINTS {
-            let (p2, m2, n) = self.refine(feats, &pose, &gm);
-            if n >= ROT_CENTRE_MIN_POINTS && p2.rotation.angle_to(&pose.rotation) < ROT_CENTRE_MAX_TURN_DEG.to_radians() {
-                return Ok(Some((p2, m2, Some(inliers))));
-            }
-        }
-        // Otherwise the centre is held: only while the images show no
-        // parallax beyond the rotation (a walk has started: lost).
-        let (ua, ub): (Vec<Point2<f64>>, Vec<Point2<f64>>) = m.iter().map(|&(i, j)| (kf.feats.points[j], feats.points[i])).unzip();
-        if derotated_parallax(&self.k, &ua, &ub).is_none_or(|d| d.1 >= ROT_MAX_DEROTATED_PARALLAX_DEG) {
-            return Ok(None);
-        }
-        let thr = ROT_INLIER_PX;
-        let matched: Vec<Option<usize>> = gm
-            .iter()
-            .enumerate()
-            .map(|(i, p)| p.filter(|&p| self.k.project(&(pose * map.points[p].pos)).is_some_and(|uv| (uv - feats.points[i]).norm() < thr)))
-            .collect();
-        Ok(Some((pose, matched, Some(inliers))))
-    }
-
     /// Brute-force matching against recent keyframes + PnP.
     fn relocalise(&self, feats: &Features) -> Result<Option<Relocalised>, ReconError> {
         let Some(map) = self.maps.last() else { return Ok(None) };
@@ -1115,12 +955,20 @@ impl Tracker {
                     (pose_a, matched_a)
                 }
             };
-            // Scale: depth of the same features in both maps.
+            // Scale: depth of the same features in both maps, from the
+            // points both maps triangulated from a wide angle. A young map
+            // shares mostly its far points with the older one (its near
+            // points are new to it), and of those a narrow pair kept only
+            // the ones whose noise made them look nearer (they passed its
+            // parallax test): their ratios are biased, not just scattered.
             let mut ratios: Vec<f64> = points_b
                 .iter()
                 .zip(&matched_a)
                 .filter_map(|(pb, pa)| {
                     let (pb, pa) = ((*pb)?, (*pa)?);
+                    if point_parallax_deg(cur, pb) < MERGE_MIN_POINT_PARALLAX_DEG || point_parallax_deg(a, pa) < MERGE_MIN_POINT_PARALLAX_DEG {
+                        return None;
+                    }
                     let zb = (kf.cam_from_world * cur.points[pb].pos).z;
                     let za = (pose_a * a.points[pa].pos).z;
                     (zb > 0.0 && za > 0.0).then_some(za / zb)
@@ -1427,7 +1275,6 @@ impl Tracker {
         let cos_min = self.cfg.min_parallax_deg.to_radians().cos();
         let thr = 2.0 * self.cfg.inlier_px;
         let mut added = 0;
-        let mut skipped = 0;
         let Some(map) = self.maps.last_mut() else { return 0 };
         // Partners with a baseline large enough against the scene depth:
         // with small baselines only the triangulations that came out too
@@ -1461,24 +1308,7 @@ impl Tracker {
         let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];
         for &(_, other) in &partners {
             let (pa, pb) = (map.kfs[kfi].cam_from_world, map.kfs[other].cam_from_world);
-            let matches = epipolar_matches(&k, &map.kfs[kfi], &pa, &map.kfs[other], &pb);
-            // The images' own parallax beyond a rotation, from these matches
-            // and the points both keyframes see (independent of the poses,
-            // whose baseline may be mostly error while the camera turns).
-            let (kf_a, kf_b) = (&map.kfs[kfi], &map.kfs[other]);
-            let mut ua: Vec<Point2<f64>> = matches.iter().map(|&(fa, _)| kf_a.feats.points[fa]).collect();
-            let mut ub: Vec<Point2<f64>> = matches.iter().map(|&(_, fb)| kf_b.feats.points[fb]).collect();
-            for (fa, p) in kf_a.point_of.iter().enumerate() {
-                if let Some(&(_, fb)) = p.and_then(|p| map.points[p].obs.iter().find(|o| o.0 == other)) {
-                    ua.push(kf_a.feats.points[fa]);
-                    ub.push(kf_b.feats.points[fb]);
-                }
-            }
-            if ua.len() >= TRI_DEROTATED_MIN_PAIRS && derotated_parallax(&k, &ua, &ub).is_some_and(|d| d.1 < TRI_MIN_DEROTATED_PARALLAX_DEG) {
-                skipped += 1;
-                continue;
-            }
-            for (fa, fb) in matches {
+            for (fa, fb) in epipolar_matches(&k, &map.kfs[kfi], &pa, &map.kfs[other], &pb) {
                 cands[fa].push((other, fb));
             }
         }
@@ -1516,7 +1346,6 @@ impl Tracker {
             }
             added += 1;
         }
-        self.stats.rotation_partners_skipped += skipped;
         added
     }
 
@@ -1558,18 +1387,12 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         let mut cams = vec![];
         let mut cam_fixed = vec![];
         let mut obs = vec![];
-        let mut cam_obs = vec![0usize; n];
-        for &p in &pids {
-            for &(kf, _) in &map.points[p].obs {
-                cam_obs[kf] += 1;
-            }
-        }
         for &p in &pids {
             for &(kf, fi) in &map.points[p].obs {
                 if cam_map[kf] == usize::MAX {
                     cam_map[kf] = cams.len();
                     cams.push(kf);
-                    cam_fixed.push(kf < start || kf == 0 || cam_obs[kf] < BA_MIN_CAM_OBSERVATIONS);
+                    cam_fixed.push(kf < start || kf == 0);
                 }
                 obs.push(Observation { cam: cam_map[kf], point: pid_map[p], uv: map.kfs[kf].feats.points[fi] });
             }
@@ -1619,6 +1442,20 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         }
     }
     true
+}
+
+/// The widest angle (degrees) at map point `p` between the rays from the
+/// keyframes that observe it: how well its depth is triangulated.
+fn point_parallax_deg(map: &Map, p: usize) -> f64 {
+    let Some(mp) = map.points.get(p) else { return 0.0 };
+    let rays: Vec<nalgebra::Vector3<f64>> = mp.obs.iter().filter_map(|&(k, _)| map.kfs.get(k)).map(|k| camera_centre(&k.cam_from_world) - mp.pos).collect();
+    let mut best: f64 = 0.0;
+    for (i, a) in rays.iter().enumerate() {
+        for b in &rays[i + 1..] {
+            best = best.max(a.angle(b));
+        }
+    }
+    best.to_degrees()
 }
 
 /// Matches the features of `a` and `b` that have no map point yet: for
