@@ -20,7 +20,8 @@
 //!    points in the body band ([`FLOOR_SKIP_M`]..[`BODY_TOP_M`], below any
 //!    door top) against the wall's reference (upper-quartile) count.
 //! 3. A door is a run of empty columns (≤ [`EMPTY_FRACTION`] of the
-//!    reference) 0.5–1.3 m wide with full columns on both sides (jambs),
+//!    reference) 0.5–1.3 m wide with wall on both sides (jambs: 4 of the
+//!    5 columns beside it full),
 //!    whose lowest points above the floor agree on a top (the lintel's
 //!    underside) over most of its width, with wall points above that top,
 //!    and floor points on both sides of the wall (a window shows its sill
@@ -51,8 +52,12 @@ pub const BODY_TOP_M: f64 = 1.6;
 pub const EMPTY_FRACTION: f64 = 0.15;
 /// A jamb column holds at least this fraction of the reference count.
 pub const JAMB_FRACTION: f64 = 0.4;
-/// Columns checked on each side of a gap as its jamb.
-const JAMB_COLUMNS: usize = 2;
+/// Columns checked on each side of a gap as its jamb (25 cm), of which
+/// this many must be full: the wall goes on beside a door, while a
+/// corridor between two walls across the slab shows only their 10–15 cm
+/// thickness (seen on a generated apartment: four such false doors).
+const JAMB_COLUMNS: usize = 5;
+const JAMB_MIN_FULL: usize = 4;
 /// A wall needs at least this many body-band points per reference column
 /// to tell a gap from an unobserved stretch.
 pub const MIN_REFERENCE_POINTS: f64 = 4.0;
@@ -263,7 +268,7 @@ fn check_gap(pts: &[[f64; 3]], body: &[usize], zs: &[Vec<f64>], reference: f64, 
         return None;
     }
     // Jambs: full columns on both sides.
-    let jamb = |cols: &[usize]| !cols.is_empty() && cols.iter().map(|&c| body[c] as f64).sum::<f64>() / cols.len() as f64 >= JAMB_FRACTION * reference;
+    let jamb = |cols: &[usize]| cols.iter().filter(|&&c| body[c] as f64 >= JAMB_FRACTION * reference).count() >= JAMB_MIN_FULL;
     let left: Vec<usize> = (start.saturating_sub(JAMB_COLUMNS)..start).collect();
     let right: Vec<usize> = (end..(end + JAMB_COLUMNS).min(body.len())).collect();
     if left.len() < JAMB_COLUMNS || right.len() < JAMB_COLUMNS || !jamb(&left) || !jamb(&right) {
