@@ -1448,14 +1448,14 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
 /// keyframes that observe it: how well its depth is triangulated.
 fn point_parallax_deg(map: &Map, p: usize) -> f64 {
     let Some(mp) = map.points.get(p) else { return 0.0 };
-    let rays: Vec<nalgebra::Vector3<f64>> = mp.obs.iter().filter_map(|&(k, _)| map.kfs.get(k)).map(|k| camera_centre(&k.cam_from_world) - mp.pos).collect();
-    let mut best: f64 = 0.0;
-    for (i, a) in rays.iter().enumerate() {
-        for b in &rays[i + 1..] {
-            best = best.max(a.angle(b));
+    let centres: Vec<Point3<f64>> = mp.obs.iter().filter_map(|&(k, _)| map.kfs.get(k)).map(|k| camera_centre(&k.cam_from_world)).collect();
+    let mut min_cos: f64 = 1.0;
+    for (i, a) in centres.iter().enumerate() {
+        for b in &centres[i + 1..] {
+            min_cos = min_cos.min(parallax_cos(&mp.pos, a, b));
         }
     }
-    best.to_degrees()
+    min_cos.clamp(-1.0, 1.0).acos().to_degrees()
 }
 
 /// Matches the features of `a` and `b` that have no map point yet: for
