@@ -131,7 +131,7 @@ pub fn vertical_from_segments(views: &[(Isometry3<f64>, &[[f64; 4]])], diagonal:
         let world_from_cam = pose.inverse().rotation;
         for l in lines.iter() {
             let len = (l[2] - l[0]).hypot(l[3] - l[1]);
-            if !(len >= min_len) {
+            if len.is_nan() || len < min_len {
                 continue;
             }
             let a = kinv * Vector3::new(l[0], l[1], 1.0);
