@@ -398,12 +398,13 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         let scfg = SpinConfig { seed: config.seed, ..Default::default() };
         let (poses, st) = track_rotations(&frames, &pin, &scfg);
         timings.tracking_s += tt.elapsed().as_secs_f64();
-        if poses.len() < MIN_ROTATION_ONLY_POSES || st.median_residual_deg > scfg.max_residual_deg {
+        if poses.len() < MIN_ROTATION_ONLY_POSES || st.median_residual_deg > scfg.max_residual_deg || st.max_turn_deg < MIN_ROTATION_ONLY_TURN_DEG {
             return Err(fail(&format!(
-                "; rotation-only tracking: {} of {} frames, median ray residual {:.2}° (a turn on the spot needs ≥ {MIN_ROTATION_ONLY_POSES} frames and ≤ {:.2}°)",
+                "; rotation-only tracking: {} of {} frames, median ray residual {:.2}°, {:.1}° of turn (a turn on the spot needs ≥ {MIN_ROTATION_ONLY_POSES} frames, ≤ {:.2}° and ≥ {MIN_ROTATION_ONLY_TURN_DEG}°)",
                 poses.len(),
                 st.frames,
                 st.median_residual_deg,
+                st.max_turn_deg,
                 scfg.max_residual_deg
             )));
         }
@@ -563,6 +564,9 @@ struct Kept {
 /// Fewest frames rotation-only tracking must pose for its trajectory to be
 /// output (a turn on the spot that could not start a map).
 const MIN_ROTATION_ONLY_POSES: usize = 3;
+/// ... and the least turn (degrees): a camera that stood still says
+/// nothing, not even where up is (the level prior needs ±8° of turning).
+const MIN_ROTATION_ONLY_TURN_DEG: f64 = 5.0;
 
 /// Line segments for the vertical vanishing direction are found in kept
 /// frames at least this far apart (seconds): ≈ 50 frames in a 10 s video
