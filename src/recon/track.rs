@@ -1029,20 +1029,15 @@ impl Tracker {
             // Guided matching of all of the older map's points from that
             // pose: many more features matched in both maps than the one
             // keyframe's brute-force matches give, for the scale.
-            // A first wide search corrects a pose that far points alone
-            // left wrong along the viewing direction (near points then
-            // project away from where they are seen).
             let (pose_a, matched_a) = {
                 let all: Vec<usize> = (0..a.points.len()).filter(|&p| !a.points[p].bad).collect();
-                let (mut pose, mut matched) = (pose_a, matched_a);
-                for radius in [self.cfg.search_radius_px, MERGE_GUIDED_RADIUS_PX] {
-                    let m = self.guided_match_in(a, &kf.feats, &grid, &pose, &all, radius);
-                    let (p2, m2, n2) = self.refine_in(a, &kf.feats, &pose, &m);
-                    if n2 > matched.iter().flatten().count() {
-                        (pose, matched) = (p2, m2);
-                    }
+                let m = self.guided_match_in(a, &kf.feats, &grid, &pose_a, &all, MERGE_GUIDED_RADIUS_PX);
+                let (p2, m2, n2) = self.refine_in(a, &kf.feats, &pose_a, &m);
+                if n2 > matched_a.iter().flatten().count() {
+                    (p2, m2)
+                } else {
+                    (pose_a, matched_a)
                 }
-                (pose, matched)
             };
             found.push(Located { map: ai, kf: kfb, pose: pose_a, matched: matched_a });
         }
