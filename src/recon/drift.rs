@@ -124,6 +124,9 @@ impl Default for DriftConfig {
     }
 }
 
+/// A map point and the keyframes that observe it.
+pub type ObservedPoint = (Point3<f64>, Vec<usize>);
+
 /// A keyframe as the drift estimate sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct DriftKeyframe {
@@ -205,7 +208,7 @@ fn centre(cam_from_world: &Isometry3<f64>) -> Point3<f64> {
 /// The local floor of every keyframe (see the module docs). `points` are
 /// map points with the keyframes that observe them, `up` the up prior in
 /// the map frame.
-pub fn floor_heights(kfs: &[DriftKeyframe], points: &[(Point3<f64>, Vec<usize>)], up: &Vector3<f64>, cfg: &DriftConfig) -> Vec<Option<LocalFloor>> {
+pub fn floor_heights(kfs: &[DriftKeyframe], points: &[ObservedPoint], up: &Vector3<f64>, cfg: &DriftConfig) -> Vec<Option<LocalFloor>> {
     let Some(up) = up.try_normalize(1e-12) else { return vec![None; kfs.len()] };
     // Points seen by each keyframe.
     let mut seen_by: Vec<Vec<usize>> = vec![vec![]; kfs.len()];
@@ -393,7 +396,7 @@ pub fn scale_profile(kfs: &[DriftKeyframe], floors: &[Option<LocalFloor>], cfg: 
 /// Rescales the map by the per-keyframe `scales` (see the module docs):
 /// `kfs` (`cam_from_world`, in the order of `times`), `points` with their
 /// observers, and `frames` (`(reference keyframe, cam_from_ref)`).
-pub fn correct(kfs: &mut [Isometry3<f64>], times: &[f64], scales: &[f64], points: &mut [(Point3<f64>, Vec<usize>)], frames: &mut [(usize, Isometry3<f64>)]) {
+pub fn correct(kfs: &mut [Isometry3<f64>], times: &[f64], scales: &[f64], points: &mut [ObservedPoint], frames: &mut [(usize, Isometry3<f64>)]) {
     let n = kfs.len().min(scales.len()).min(times.len());
     if n == 0 {
         return;
@@ -454,7 +457,7 @@ mod tests {
     /// keyframe, the points it sees (a floor patch 1–3 m ahead, a table top
     /// 0.75 m high beside it, a wall 3.5 m ahead); each point is seen by its
     /// keyframe and the next.
-    fn walk(n: usize, with_floor: bool) -> (Vec<Point3<f64>>, Vec<(Point3<f64>, Vec<usize>)>) {
+    fn walk(n: usize, with_floor: bool) -> (Vec<Point3<f64>>, Vec<ObservedPoint>) {
         let centres: Vec<Point3<f64>> = (0..n).map(|k| Point3::new(STEP_M * k as f64, 0.0, CAMERA_HEIGHT)).collect();
         let mut points = vec![];
         for (k, c) in centres.iter().enumerate() {
@@ -478,7 +481,7 @@ mod tests {
 
     /// The walk as a monocular map whose scale drifts: each keyframe's
     /// step and its points' offsets scaled by `scale(k)`.
-    fn drifted(centres: &[Point3<f64>], points: &[(Point3<f64>, Vec<usize>)], scale: impl Fn(usize) -> f64) -> (Vec<DriftKeyframe>, Vec<(Point3<f64>, Vec<usize>)>) {
+    fn drifted(centres: &[Point3<f64>], points: &[ObservedPoint], scale: impl Fn(usize) -> f64) -> (Vec<DriftKeyframe>, Vec<ObservedPoint>) {
         let mut m = vec![centres[0]];
         for k in 1..centres.len() {
             let s = 0.5 * (scale(k - 1) + scale(k));

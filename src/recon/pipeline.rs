@@ -612,7 +612,7 @@ fn correct_drift(tracker: &mut Tracker, cfg: &DriftConfig) -> Option<DriftReport
     let rotations: Vec<UnitQuaternion<f64>> = kfs.iter().map(|k| k.cam_from_world.inverse().rotation).collect();
     let up = camera_up_prior(&rotations).up;
     let live: Vec<usize> = (0..map.points.len()).filter(|&i| !map.points[i].bad && map.points[i].obs.len() >= 2).collect();
-    let mut points: Vec<(Point3<f64>, Vec<usize>)> = live.iter().map(|&i| (map.points[i].pos, map.points[i].obs.iter().map(|o| o.0).collect())).collect();
+    let mut points: Vec<drift::ObservedPoint> = live.iter().map(|&i| (map.points[i].pos, map.points[i].obs.iter().map(|o| o.0).collect())).collect();
     let floors = drift::floor_heights(&kfs, &points, &up, cfg);
     let mut rep = DriftReport::default();
     match drift::scale_profile(&kfs, &floors, cfg, &mut rep) {
