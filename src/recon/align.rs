@@ -290,7 +290,8 @@ fn combine_scales(est: &mut [ScaleEstimate]) -> Option<f64> {
 /// cameras.
 pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> UpPrior {
     let minus_y = rotations.iter().fold(Vector3::zeros(), |a, r| a + r * -Vector3::y());
-    let pitch_only = |up: Vector3<f64>| UpPrior { up, level: false };
+    let cameras = rotations.len();
+    let pitch_only = |up: Vector3<f64>| UpPrior { up, level: false, cameras };
     if minus_y.norm() <= 1e-9 {
         return pitch_only(-Vector3::y());
     }
@@ -307,7 +308,7 @@ pub fn camera_up_prior(rotations: &[UnitQuaternion<f64>]) -> UpPrior {
         let n = e.eigenvectors.column(order[0]).into_owned();
         let n = if n.dot(&minus_y) < 0.0 { -n } else { n };
         if n.angle(&minus_y).to_degrees() <= LEVEL_MAX_PITCH_DEG {
-            return UpPrior { up: n, level: true };
+            return UpPrior { up: n, level: true, cameras };
         }
         return pitch_only(minus_y);
     }
@@ -328,15 +329,16 @@ pub struct UpPrior {
     /// fix up on its own (good to a degree or two); `false` when it rests on
     /// the cameras' mean −y (off by their mean pitch).
     pub level: bool,
+    /// Cameras it was computed from.
+    pub cameras: usize,
 }
 
 /// Computes the map → world similarity. `points` are map points, `centres`
-/// camera centres, `cam_rotations` the cameras' `world_from_camera`
-/// rotations in the map (for the up prior, [`camera_up_prior`]),
+/// camera centres, `up_prior` the cameras' up ([`camera_up_prior`] of
+/// their `world_from_camera` rotations in the map),
 /// `vertical` the vertical vanishing direction when one was found.
-pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[UnitQuaternion<f64>], vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
+pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior, vertical: Option<&Vertical>, cfg: &AlignConfig, seed: u64) -> (Sim3, AlignReport) {
     let mut rep = AlignReport::default();
-    let up_prior = camera_up_prior(cam_rotations);
     let cam_prior = up_prior.up;
     let gate = if up_prior.level { VP_LEVEL_GATE_DEG } else { VP_PRIOR_GATE_DEG };
     let prior = if cfg.gravity_known { Vector3::z() } else { cam_prior };
@@ -406,7 +408,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
     if let Some(c) = ceiling {
         push("ceiling_plane", planes[c].n, planes[c].inliers.len());
     }
-    push(if up_prior.level { "camera_level" } else { "camera_prior" }, cam_prior, cam_rotations.len());
+    push(if up_prior.level { "camera_level" } else { "camera_prior" }, cam_prior, up_prior.cameras);
     let vec_of = |e: &GravityEstimate| Vector3::from(e.up);
     // The anchor is the most trusted estimate present; the others within
     // GRAVITY_AGREE_DEG of it are averaged in by weight.
@@ -532,20 +534,14 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
     }
     let mut tops: Vec<f64> = doors.iter().map(|d| d.top).collect();
     let door_top = (!tops.is_empty()).then(|| median(&mut tops));
-    if USE_DOOR_HEIGHT {
-        if let Some(t) = door_top {
-            add("door_height", t, PRIOR_DOOR_HEIGHT_M, PRIOR_DOOR_HEIGHT_SIGMA);
-        }
+    // The door estimate goes last; it enters the combination only with
+    // USE_DOOR_HEIGHT (otherwise reported with its deviation, unused).
+    let before_door = est.len();
+    if let Some(t) = door_top.filter(|t| t.is_finite() && *t > 1e-12) {
+        est.push(ScaleEstimate { source: "door_height".into(), scale: PRIOR_DOOR_HEIGHT_M / t, measured: t, prior_m: PRIOR_DOOR_HEIGHT_M, sigma: PRIOR_DOOR_HEIGHT_SIGMA, used: false, deviation: 0.0 });
     }
-    let combined = combine_scales(&mut est);
-    if !USE_DOOR_HEIGHT {
-        // Reported with its agreement, never used.
-        if let Some(t) = door_top.filter(|t| t.is_finite() && *t > 1e-12) {
-            let reference = cfg.scale.or(cfg.metric.then_some(1.0)).or(combined).unwrap_or(1.0);
-            let scale = PRIOR_DOOR_HEIGHT_M / t;
-            est.push(ScaleEstimate { source: "door_height".into(), scale, measured: t, prior_m: PRIOR_DOOR_HEIGHT_M, sigma: PRIOR_DOOR_HEIGHT_SIGMA, used: false, deviation: scale / reference - 1.0 });
-        }
-    }
+    let combining = if USE_DOOR_HEIGHT { est.len() } else { before_door };
+    let combined = combine_scales(&mut est[..combining]);
     let (scale, source) = if let Some(s) = cfg.scale {
         (s, "override".to_string())
     } else if cfg.metric {
@@ -556,11 +552,10 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], cam_rotations: &[U
     } else {
         (1.0, "none".to_string())
     };
-    if cfg.metric || cfg.scale.is_some() {
-        for e in est.iter_mut() {
-            e.used = false;
-            e.deviation = e.scale / scale - 1.0;
-        }
+    let unused_from = if cfg.metric || cfg.scale.is_some() { 0 } else { combining };
+    for e in est.iter_mut().skip(unused_from) {
+        e.used = false;
+        e.deviation = e.scale / scale - 1.0;
     }
     let used: Vec<f64> = est.iter().filter(|e| e.used).map(|e| e.scale).collect();
     let (lo, hi) = used.iter().fold((f64::MAX, f64::MIN), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
@@ -653,7 +648,7 @@ mod tests {
         let rots = vec![tilt * UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * level_camera(); 10];
         let true_up = tilt * Vector3::z();
         let v = Vertical { up: UnitQuaternion::from_euler_angles(0.005, 0.0, 0.0) * true_up, inliers: 100, candidates: 120, views: 10, rms_deg: 0.3 };
-        let (sim, rep) = align(&map, &centres, &rots, with_vertical.then_some(&v), &AlignConfig::default(), 1);
+        let (sim, rep) = align(&map, &centres, &camera_up_prior(&rots), with_vertical.then_some(&v), &AlignConfig::default(), 1);
         let grav = (sim.rotation * true_up).angle(&Vector3::z()).to_degrees();
         let scale_err = (rep.scale * s - 1.0).abs();
         // The floor maps to z = 0.
@@ -688,7 +683,7 @@ mod tests {
         // A confident but wrong vertical direction, 40° off.
         let wrong = Vertical { up: UnitQuaternion::from_euler_angles(0.7, 0.0, 0.0) * Vector3::z(), inliers: 150, candidates: 200, views: 10, rms_deg: 0.3 };
         let cfg = AlignConfig { metric: true, ..AlignConfig::default() };
-        let (sim, rep) = align(&map, &centres, &rots, Some(&wrong), &cfg, 1);
+        let (sim, rep) = align(&map, &centres, &camera_up_prior(&rots), Some(&wrong), &cfg, 1);
         let grav = (sim.rotation * Vector3::z()).angle(&Vector3::z()).to_degrees();
         assert!(grav < 1.0, "gravity error {grav}°: {rep:?}");
         assert!(rep.gravity_source.contains("floor_plane") && !rep.gravity_source.contains("vanishing"), "{rep:?}");
@@ -704,22 +699,22 @@ mod tests {
         let map: Vec<Point3<f64>> = map.iter().map(|p| turn * p).collect();
         let centres: Vec<Point3<f64>> = centres.iter().map(|p| turn * p).collect();
         let rots = vec![level_camera(); 5];
-        let (sim, rep) = align(&map, &centres, &rots, None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
+        let (sim, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { scale: Some(2.0), ..Default::default() }, 0);
         assert_eq!(rep.scale_source, "override");
         assert_eq!(rep.scale, 2.0);
         let d = (sim.transform_point(&(turn * Point3::new(3.0, 0.0, 1.0))) - sim.transform_point(&(turn * Point3::new(0.5, 0.0, 1.0)))).xy().normalize();
         assert!(d.x.abs() > 0.999 || d.y.abs() > 0.999, "{d:?} {rep:?}");
-        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
         let ch = rep.scale_estimates.iter().find(|e| e.source == "camera_height").map(|e| e.scale).unwrap_or(0.0);
         assert!((ch - 1.6 / 1.45).abs() < 0.02, "{rep:?}");
         // The cameras' height above their local floors replaces the global
         // floor's (here it says 0.725 units: a scale of 2).
-        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { local_camera_height: Some(0.725), ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { local_camera_height: Some(0.725), ..Default::default() }, 0);
         assert_eq!(rep.scale_source, "camera_height_local_floors", "{rep:?}");
         assert!((rep.scale - 2.0).abs() < 1e-9, "{rep:?}");
         assert!(rep.scale_estimates.iter().all(|e| e.source != "camera_height"), "{rep:?}");
         // Metric input keeps scale 1 but still reports the priors' view.
-        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig { metric: true, ..Default::default() }, 0);
+        let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { metric: true, ..Default::default() }, 0);
         assert_eq!((rep.scale, rep.scale_source.as_str()), (1.0, "capture"));
         assert!(rep.scale_estimates.iter().all(|e| !e.used));
     }
@@ -743,7 +738,7 @@ mod tests {
         let map: Vec<Point3<f64>> = world.iter().map(|p| Point3::from(p.coords * s)).collect();
         let centres: Vec<Point3<f64>> = (0..10).map(|i| Point3::from(Vector3::new(1.0 + 0.2 * i as f64, 1.0, 1.45) * s)).collect();
         let rots = vec![UnitQuaternion::from_euler_angles(0.26, 0.0, 0.0) * level_camera(); 10];
-        let (_, rep) = align(&map, &centres, &rots, None, &AlignConfig::default(), 1);
+        let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig::default(), 1);
         let door = rep.scale_estimates.iter().find(|e| e.source == "door_height");
         let Some(door) = door else { panic!("no door estimate: {rep:?}") };
         assert!((door.measured / s - 2.05).abs() < 0.05, "{door:?}");
@@ -767,7 +762,7 @@ mod tests {
     fn no_points_give_no_scale_estimate() {
         let rots = vec![level_camera(); 5];
         let centres: Vec<Point3<f64>> = (0..5).map(|i| Point3::new(0.01 * i as f64, 0.0, 0.0)).collect();
-        let (sim, rep) = align(&[], &centres, &rots, None, &AlignConfig::default(), 0);
+        let (sim, rep) = align(&[], &centres, &camera_up_prior(&rots), None, &AlignConfig::default(), 0);
         assert!(rep.scale_estimates.is_empty(), "{rep:?}");
         assert_eq!(rep.scale_source, "none");
         assert_eq!(sim.scale, 1.0);

@@ -15,7 +15,7 @@ use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
 use super::track::{Map, TrackConfig, TrackState, Tracker};
-use super::vertical::{vertical_direction, VerticalConfig};
+use super::vertical::{line_segments, vertical_from_segments, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
 use crate::trajectory::{StampedPose, Trajectory};
@@ -282,18 +282,28 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let extractor = if use_given { None } else { Some(Extractor::new(&orb)?) };
     // Given poses: frames kept by the selector, with their depth.
     let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
-    let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames };
+    // Gravity known (capture poses): no vanishing direction needed.
+    let gravity_known = use_given && external.is_none();
+    let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames, lines: !gravity_known, last_lines_t: f64::NEG_INFINITY, lines_s: 0.0 };
+    // Line segments of frames sampled in time, by frame index.
+    let mut frame_lines: Vec<(usize, Vec<[f64; 4]>)> = vec![];
+    // Given poses by frame index (for the segments).
+    let mut given_index: Vec<(usize, Isometry3<f64>)> = vec![];
     let (tx, rx) = std::sync::mpsc::sync_channel::<Kept>(READ_AHEAD_FRAMES);
     let (read_result, track_result) = std::thread::scope(|scope| {
         let handle = scope.spawn(move || reader.run(first, tx));
         let track_result = (|| -> Result<(), ReconError> {
-            for kept in rx.iter() {
+            for mut kept in rx.iter() {
+                if let Some(l) = kept.lines.take() {
+                    frame_lines.push((kept.index, l));
+                }
                 if use_given {
                     let pose = match &external {
                         Some(t) => pose_at(t, kept.t),
                         None => kept.pose,
                     };
                     if let Some(p) = pose {
+                        given_index.push((kept.index, p));
                         given.push((kept.t, p, kept.image, kept.depth));
                     }
                 } else if let Some(feats) = kept.feats {
@@ -315,7 +325,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         Err(_) => return Err(ReconError::Config("the frame reader thread panicked".into())),
     };
     track_result?;
-    let ReadOutcome { frames_read, selector, src_warnings, decode_s, select_s, features_s } = read;
+    let ReadOutcome { frames_read, selector, src_warnings, decode_s, select_s, features_s, lines_s } = read;
+    timings.lines_s = lines_s;
     timings.decode_s += decode_s;
     timings.select_s += select_s;
     timings.features_s += features_s;
@@ -341,6 +352,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let mut fusion_cfg = FusionConfig { voxel: config.voxel_m, ..Default::default() };
     let mut traj_map: Vec<(f64, Isometry3<f64>)> = vec![];
     let mut views: Vec<(Isometry3<f64>, Mat, Option<Mat>)> = vec![];
+    // `world_from_camera` of every posed frame, by frame index (segments).
+    let mut posed: std::collections::HashMap<usize, Isometry3<f64>> = std::collections::HashMap::new();
     let keyframes;
     let mut sparse: Vec<(Point3<f64>, [u8; 3])> = vec![];
     if use_given {
@@ -349,6 +362,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             views.push((wfc.inverse(), img, d));
         }
         keyframes = views.len();
+        posed.extend(given_index.iter().copied());
     } else {
         let Some(map) = tracker.best_map() else {
             let why = if frames_read < 2 { "only one frame" } else if has_depth { "no frame had enough features with depth" } else { "no two frames with enough parallax and matched features (static camera, plain walls or too few features)" };
@@ -361,7 +375,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             warnings.push("no parallax: the camera (nearly) only turned, so the map's depths, its scale and its floor are unreliable".into());
         }
         keyframes = map.kfs.len();
-        traj_map = map.frame_poses().into_iter().map(|(_, t, p)| (t, p)).collect();
+        let fp = map.frame_poses();
+        posed.extend(fp.iter().map(|(i, _, p)| (*i, p.inverse())));
+        traj_map = fp.into_iter().map(|(_, t, p)| (t, p)).collect();
         for kf in &map.kfs {
             views.push((kf.cam_from_world, kf.image.try_clone().map_err(cv("copy"))?, match &kf.depth {
                 Some(d) => Some(d.try_clone().map_err(cv("copy"))?),
@@ -434,27 +450,23 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| camera_centre(p)).collect();
     let rotations: Vec<UnitQuaternion<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation).collect();
     let local_camera_height = if config.drift.use_for_scale { scale_drift.as_ref().and_then(|d| d.camera_height) } else { None };
-    let acfg = AlignConfig { metric, gravity_known: use_given && external.is_none(), scale: config.scale, camera_height: config.camera_height, local_camera_height };
+    let acfg = AlignConfig { metric, gravity_known, scale: config.scale, camera_height: config.camera_height, local_camera_height };
     if let Some(s) = config.scale {
         if !(s.is_finite() && s > 0.0) {
             return Err(ReconError::Config(format!("--scale {s}: must be a positive number")));
         }
     }
-    // Vertical vanishing direction from line segments in the views.
+    let up_prior = camera_up_prior(&rotations);
+    // Vertical vanishing direction from the line segments of every posed
+    // sampled frame (not only keyframes: a turn on the spot may have two).
     let vertical = if acfg.gravity_known {
         None
     } else {
-        let prior = camera_up_prior(&rotations).up;
-        let vv: Vec<(Isometry3<f64>, &Mat)> = views.iter().map(|(p, img, _)| (*p, img)).collect();
-        match vertical_direction(&vv, &pin, &prior, &VerticalConfig { seed: config.seed, ..Default::default() }) {
-            Ok(v) => v,
-            Err(e) => {
-                warnings.push(format!("vertical vanishing direction failed: {e}"));
-                None
-            }
-        }
+        let lv: Vec<(Isometry3<f64>, &[[f64; 4]])> = frame_lines.iter().filter_map(|(i, l)| posed.get(i).map(|wfc| (wfc.inverse(), l.as_slice()))).collect();
+        let diagonal = (tw as f64).hypot(th as f64);
+        vertical_from_segments(&lv, diagonal, &pin, &up_prior.up, &VerticalConfig { seed: config.seed, ..Default::default() })
     };
-    let (sim, arep) = align(&pts, &centres, &rotations, vertical.as_ref(), &acfg, config.seed);
+    let (sim, arep) = align(&pts, &centres, &up_prior, vertical.as_ref(), &acfg, config.seed);
     timings.align_s = ta.elapsed().as_secs_f64();
     let mut cloud = cloud_map;
     cloud.transform_similarity(&sim);
@@ -509,7 +521,14 @@ struct Kept {
     feats: Option<super::features::Features>,
     /// Frames read so far (progress).
     frames_read: usize,
+    /// Line segments (sampled frames, [`LINES_INTERVAL_S`]).
+    lines: Option<Vec<[f64; 4]>>,
 }
+
+/// Line segments for the vertical vanishing direction are found in kept
+/// frames at least this far apart (seconds): ≈ 50 frames in a 10 s video
+/// (LSD costs a few ms per 640x480 frame, on the reader thread).
+const LINES_INTERVAL_S: f64 = 0.2;
 
 /// The reading side of the pipeline: decode, downscale, select, extract.
 struct Reader {
@@ -519,6 +538,10 @@ struct Reader {
     tsize: Size,
     k_track: Intrinsics,
     max_frames: usize,
+    /// Find line segments in sampled frames.
+    lines: bool,
+    last_lines_t: f64,
+    lines_s: f64,
 }
 
 /// What the reader leaves when the capture ends.
@@ -529,6 +552,7 @@ struct ReadOutcome {
     decode_s: f64,
     select_s: f64,
     features_s: f64,
+    lines_s: f64,
 }
 
 impl Reader {
@@ -558,7 +582,17 @@ impl Reader {
                     None => None,
                 };
                 features_s += tf.elapsed().as_secs_f64();
-                let kept = Kept { index: frame.index, t: frame.t, image, depth, pose: frame.pose, feats, frames_read };
+                let lines = if self.lines && frame.t >= self.last_lines_t + LINES_INTERVAL_S {
+                    let tl = Instant::now();
+                    self.last_lines_t = frame.t;
+                    // A frame whose segments cannot be found just gives none.
+                    let l = line_segments(&gray).ok();
+                    self.lines_s += tl.elapsed().as_secs_f64();
+                    l
+                } else {
+                    None
+                };
+                let kept = Kept { index: frame.index, t: frame.t, image, depth, pose: frame.pose, feats, frames_read, lines };
                 if tx.send(kept).is_err() {
                     break;
                 }
@@ -571,7 +605,7 @@ impl Reader {
             decode_s += t0.elapsed().as_secs_f64();
         }
         let src_warnings = self.src.take_warnings();
-        Ok(ReadOutcome { frames_read, selector: self.selector, src_warnings, decode_s, select_s, features_s })
+        Ok(ReadOutcome { frames_read, selector: self.selector, src_warnings, decode_s, select_s, features_s, lines_s: self.lines_s })
     }
 }
 

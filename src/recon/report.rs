@@ -86,6 +86,8 @@ pub struct Timings {
     pub decode_s: f64,
     pub select_s: f64,
     pub features_s: f64,
+    /// Line segments for the vertical vanishing direction (reader thread).
+    pub lines_s: f64,
     pub tracking_s: f64,
     pub dense_s: f64,
     pub fusion_s: f64,
