@@ -104,6 +104,8 @@ fn long_gap_starts_a_new_map_that_is_merged() {
     eprintln!("long gap: ATE {rmse:.4} m = {:.2}% of {len:.2} m over {n}/{} poses; maps {}; tracking {}", 100.0 * rmse / len, gt.len(), r.report.maps, serde_json::to_string(t).unwrap());
     assert!(t.maps_started >= 2, "a new map should start after the long gap");
     assert!(t.merges >= 1, "the new map should be merged into the first");
+    assert_eq!(t.merge_scales.len(), t.merges, "every merge reports where its scale came from");
+    assert!(t.merge_scales.iter().all(|m| !m.source.is_empty() && m.scale > 0.0));
     assert!(r.trajectory.poses.iter().all(|p| noise_t.iter().all(|q| (p.t - q).abs() > 1e-3)), "a blind frame got a pose");
     assert!(t.frames_lost <= noise_t.len() + 2, "{} frames lost", t.frames_lost);
     assert!(n as f64 >= 0.75 * gt.len() as f64, "only {n} of {} frames tracked", gt.len());

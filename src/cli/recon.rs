@@ -41,6 +41,21 @@ pub struct Args {
     /// Read at most this many frames (0 = all).
     #[arg(long, default_value_t = 0)]
     pub max_frames: usize,
+    /// Monocular maps: the camera height above the floor each keyframe sees
+    /// (report.json `scale_drift`), used for the `scale` prior (default);
+    /// `correct` also rescales the map per keyframe by it (scale drift;
+    /// experimental), `measure` only reports it, `off` skips it.
+    #[arg(long, value_enum, default_value_t = DriftMode::Scale)]
+    pub drift: DriftMode,
+}
+
+/// `--drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriftMode {
+    Correct,
+    Scale,
+    Measure,
+    Off,
 }
 
 /// Narrowest frame the tracker is given (pixels); below this there is
@@ -63,6 +78,9 @@ pub fn run(a: Args, ctx: Ctx) -> anyhow::Result<Outcome> {
     use crate::recon::*;
     let mut cfg = ReconConfig { calib: a.calib, fov_deg: a.fov, scale: a.scale, camera_height: a.camera_height, fps: a.fps, max_width: a.max_width, ignore_capture_poses: a.ignore_capture_poses, poses: a.poses, max_frames: a.max_frames, ..Default::default() };
     cfg.dense.disabled = a.no_dense;
+    cfg.drift.enabled = a.drift != DriftMode::Off;
+    cfg.drift.apply = a.drift == DriftMode::Correct;
+    cfg.drift.use_for_scale = matches!(a.drift, DriftMode::Correct | DriftMode::Scale);
     // Refuse what cannot work before the (long) reconstruction; the output
     // folder itself is only made once there is something to put in it.
     if let Some(c) = &cfg.calib {

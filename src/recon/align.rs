@@ -151,6 +151,12 @@ pub struct AlignConfig {
     pub scale: Option<f64>,
     /// `--camera-height`: metres, replaces the prior.
     pub camera_height: Option<f64>,
+    /// The cameras' median height above the floor each of them sees (map
+    /// units, [`super::drift`]): when given, the camera-height scale
+    /// estimate ("camera_height_local_floors") uses it instead of the
+    /// height above the one floor plane of the whole cloud, which a
+    /// drifting map smears over several heights.
+    pub local_camera_height: Option<f64>,
 }
 
 /// A horizontal plane of the working cloud.
@@ -488,14 +494,26 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
             est.push(ScaleEstimate { source: source.into(), scale: prior_m / measured, measured, prior_m, sigma, used: false, deviation: 0.0 });
         }
     };
-    if floor.is_some() {
+    let local_h = cfg.local_camera_height.filter(|h| h.is_finite() && *h > 0.0 && !cfg.metric);
+    if let Some(hl) = local_h {
         match cfg.camera_height {
-            Some(h) => add("camera_height", cam_height, h, GIVEN_CAMERA_HEIGHT_SIGMA),
-            None => add("camera_height", cam_height, PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
+            Some(h) => add("camera_height_local_floors", hl, h, GIVEN_CAMERA_HEIGHT_SIGMA),
+            None => add("camera_height_local_floors", hl, PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
+        }
+    }
+    if floor.is_some() {
+        if local_h.is_none() {
+            match cfg.camera_height {
+                Some(h) => add("camera_height", cam_height, h, GIVEN_CAMERA_HEIGHT_SIGMA),
+                None => add("camera_height", cam_height, PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
+            }
         }
         if let Some(h) = ceiling_h.filter(|h| *h > CEILING_OVER_CAMERA.0 * cam_height && *h < CEILING_OVER_CAMERA.1 * cam_height) {
             add("ceiling_height", h, PRIOR_CEILING_HEIGHT_M, PRIOR_CEILING_HEIGHT_SIGMA);
         }
+    } else if local_h.is_some() {
+        // The local floors gave the camera height; no ceiling estimate
+        // without a floor plane to measure it from.
     } else if let Some(c) = ceiling {
         // Ceiling without a floor: its height above the cameras.
         let mut above: Vec<f64> = centres.iter().map(|p| height(&planes[c].inliers) - (level * p).z).collect();
@@ -689,6 +707,12 @@ mod tests {
         let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { camera_height: Some(1.6), ..Default::default() }, 0);
         let ch = rep.scale_estimates.iter().find(|e| e.source == "camera_height").map(|e| e.scale).unwrap_or(0.0);
         assert!((ch - 1.6 / 1.45).abs() < 0.02, "{rep:?}");
+        // The cameras' height above their local floors replaces the global
+        // floor's (here it says 0.725 units: a scale of 2).
+        let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { local_camera_height: Some(0.725), ..Default::default() }, 0);
+        assert_eq!(rep.scale_source, "camera_height_local_floors", "{rep:?}");
+        assert!((rep.scale - 2.0).abs() < 1e-9, "{rep:?}");
+        assert!(rep.scale_estimates.iter().all(|e| e.source != "camera_height"), "{rep:?}");
         // Metric input keeps scale 1 but still reports the priors' view.
         let (_, rep) = align(&map, &centres, &camera_up_prior(&rots), None, &AlignConfig { metric: true, ..Default::default() }, 0);
         assert_eq!((rep.scale, rep.scale_source.as_str()), (1.0, "capture"));

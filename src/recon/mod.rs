@@ -17,6 +17,7 @@ pub mod ba;
 pub mod calib;
 pub mod calibrate;
 pub mod dense;
+pub mod drift;
 pub mod doors;
 pub mod features;
 pub mod focal;

@@ -5,6 +5,7 @@
 
 use super::align::{align, camera_up_prior, AlignConfig};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
+use super::drift::{self, DriftConfig, DriftKeyframe, DriftReport};
 use super::dense::{dense_points, typical_depth, DenseConfig};
 use super::features::{Extractor, Features, OrbConfig};
 use super::focal::{estimate_from_capture, FocalConfig, FocalEstimate};
@@ -62,6 +63,8 @@ pub struct ReconConfig {
     /// are unknown (else the assumed field of view is used).
     pub estimate_focal: bool,
     pub focal: FocalConfig,
+    /// Scale drift correction of monocular maps from the camera height.
+    pub drift: DriftConfig,
     /// Fusion voxel size for metric input (metres).
     pub voxel_m: f64,
     /// Seed for the randomised steps (plane RANSAC).
@@ -86,6 +89,7 @@ impl Default for ReconConfig {
             dense: DenseConfig::default(),
             estimate_focal: true,
             focal: FocalConfig::default(),
+            drift: DriftConfig::default(),
             voxel_m: 0.02,
             seed: 0,
         }
@@ -341,6 +345,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         tracker.finish()?;
         timings.tracking_s += tt.elapsed().as_secs_f64();
     }
+    let scale_drift = if !use_given && !has_depth && config.drift.enabled { correct_drift(&mut tracker, &config.drift) } else { None };
     let sel = selector.stats.clone();
     if sel.black > 0 {
         warnings.push(format!("{} black frames skipped", sel.black));
@@ -486,7 +491,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let pts: Vec<Point3<f64>> = cloud_map.points.iter().map(|p| Point3::new(p[0] as f64, p[1] as f64, p[2] as f64)).collect();
     let centres: Vec<Point3<f64>> = traj_map.iter().map(|(_, p)| camera_centre(p)).collect();
     let rotations: Vec<UnitQuaternion<f64>> = traj_map.iter().map(|(_, p)| p.inverse().rotation).collect();
-    let acfg = AlignConfig { metric, gravity_known, scale: config.scale, camera_height: config.camera_height };
+    let local_camera_height = if config.drift.use_for_scale { scale_drift.as_ref().and_then(|d| d.camera_height) } else { None };
+    let acfg = AlignConfig { metric, gravity_known, scale: config.scale, camera_height: config.camera_height, local_camera_height };
     if let Some(s) = config.scale {
         if !(s.is_finite() && s > 0.0) {
             return Err(ReconError::Config(format!("--scale {s}: must be a positive number")));
@@ -537,6 +543,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         warnings,
         timings,
         tracking_timings: tracker.timings.clone(),
+        scale_drift,
     };
     Ok(Reconstruction { cloud, trajectory, report })
 }
@@ -677,6 +684,43 @@ fn clean(cloud: PointCloud, voxel: f64) -> (PointCloud, usize, usize) {
         Err(_) => (cloud, 0),
     };
     (cloud, r1, r2)
+}
+
+/// Measures the scale drift of the largest monocular map from the camera
+/// height above the local floors and corrects it there ([`drift`]);
+/// `None` without a map.
+fn correct_drift(tracker: &mut Tracker, cfg: &DriftConfig) -> Option<DriftReport> {
+    let best = (0..tracker.maps.len()).max_by_key(|&i| tracker.maps[i].kfs.len())?;
+    let map = tracker.maps.get_mut(best)?;
+    let kfs: Vec<DriftKeyframe> = map.kfs.iter().map(|k| DriftKeyframe { t: k.t, cam_from_world: k.cam_from_world }).collect();
+    let rotations: Vec<UnitQuaternion<f64>> = kfs.iter().map(|k| k.cam_from_world.inverse().rotation).collect();
+    let up = camera_up_prior(&rotations).up;
+    let live: Vec<usize> = (0..map.points.len()).filter(|&i| !map.points[i].bad && map.points[i].obs.len() >= 2).collect();
+    let mut points: Vec<drift::ObservedPoint> = live.iter().map(|&i| (map.points[i].pos, map.points[i].obs.iter().map(|o| o.0).collect())).collect();
+    let floors = drift::floor_heights(&kfs, &points, &up, cfg);
+    let mut rep = DriftReport::default();
+    match drift::scale_profile(&kfs, &floors, cfg, &mut rep) {
+        Err(why) => rep.reason = format!("not corrected: {why}"),
+        Ok(_) if !cfg.apply => rep.reason = format!("measured from {} local floors ({} keyframes saw one), scale {:.3}–{:.3}; the map is not rescaled (--drift correct does)", rep.floor_keyframes_used, rep.floor_keyframes, rep.scale_min, rep.scale_max),
+        Ok(scales) => {
+            let mut poses: Vec<Isometry3<f64>> = kfs.iter().map(|k| k.cam_from_world).collect();
+            let times: Vec<f64> = kfs.iter().map(|k| k.t).collect();
+            let mut frames: Vec<(usize, Isometry3<f64>)> = map.frames.iter().map(|f| (f.ref_kf, f.cam_from_ref)).collect();
+            drift::correct(&mut poses, &times, &scales, &mut points, &mut frames);
+            for (kf, p) in map.kfs.iter_mut().zip(poses) {
+                kf.cam_from_world = p;
+            }
+            for (&i, (p, _)) in live.iter().zip(&points) {
+                map.points[i].pos = *p;
+            }
+            for (f, (_, c)) in map.frames.iter_mut().zip(frames) {
+                f.cam_from_ref = c;
+            }
+            rep.applied = true;
+            rep.reason = format!("corrected from {} local floors ({} keyframes saw one), scale {:.3}–{:.3}", rep.floor_keyframes_used, rep.floor_keyframes, rep.scale_min, rep.scale_max);
+        }
+    }
+    Some(rep)
 }
 
 /// Map points (not bad, seen at least twice) with the colour of their first view.

@@ -137,4 +137,8 @@ pub struct ReconReport {
     pub timings: Timings,
     /// The tracking step's time by part (seconds).
     pub tracking_timings: super::track::TrackTimings,
+    /// Scale drift inside the monocular map, measured from the camera's
+    /// height above the local floor, and whether it was corrected
+    /// (`super::drift`); absent for metric input and given poses.
+    pub scale_drift: Option<super::drift::DriftReport>,
 }

@@ -152,11 +152,42 @@ pub struct TrackStats {
     pub maps_started: usize,
     /// Maps merged into an older one after it was seen again.
     pub merges: usize,
+    /// How each merge's scale was found.
+    pub merge_scales: Vec<MergeScale>,
     pub ba_runs: usize,
     /// No two frames had enough parallax beyond a rotation: the map was
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
     pub low_parallax: bool,
+}
+
+/// The scale of one merge (a younger map brought into an older one), for
+/// the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MergeScale {
+    /// Frame of the younger map's keyframe located in the older map (the
+    /// merge's anchor).
+    pub frame_index: usize,
+    /// Keyframes of the younger map when it was merged.
+    pub keyframes: usize,
+    /// Older map's length of one younger map unit.
+    pub scale: f64,
+    /// Where the depth ratios came from, those of `map_points` (both
+    /// depths from points both maps triangulated from ≥ 2°),
+    /// `retriangulated_young` (the younger map's depth triangulated anew
+    /// between its keyframes) and `retriangulated_old` (the older map's
+    /// depth triangulated anew with its keyframes) that gave any, joined by `+`.
+    pub source: String,
+    /// Depth ratios the median came from, by source.
+    pub from_map_points: usize,
+    pub from_retriangulated_young: usize,
+    pub from_retriangulated_old: usize,
+    /// Interquartile spread of the ratios over their median.
+    pub spread: f64,
+    /// The same scale from the younger map's other keyframes located in
+    /// the older map (`frame_index`, scale): all within 10 % of `scale`
+    /// (a merge is refused otherwise).
+    pub cross_checks: Vec<(usize, f64)>,
 }
 
 /// Seconds spent in the tracker's parts (for the report's speed figures;
@@ -221,10 +252,57 @@ const MERGE_MIN_SHARED: usize = 15;
 const MERGE_MIN_POINT_PARALLAX_DEG: f64 = 2.0;
 /// Largest interquartile spread of the depth ratios (relative to the median).
 const MERGE_MAX_SCALE_SPREAD: f64 = 0.3;
+/// Largest relative difference between the merge scale of the anchoring
+/// keyframe and that of any other keyframe of the younger map located in
+/// the same older map (a merge is refused when they disagree more).
+const MERGE_MAX_SCALE_DISAGREEMENT: f64 = 0.1;
 /// Iterations of the bundle adjustment after a merge.
 const MERGE_BA_ITERATIONS: usize = 10;
 /// Iterations of the final full bundle adjustment.
 const GLOBAL_BA_ITERATIONS: usize = 15;
+
+/// A keyframe of the current map located in an older map. Kept while
+/// neither map changes otherwise than by the current one growing, so that
+/// a young map's scale against the older map is estimated again at each of
+/// its keyframes (its newer keyframes triangulate the located features
+/// from a wider baseline).
+struct Located {
+    /// Older map.
+    map: usize,
+    /// Keyframe of the current map.
+    kf: usize,
+    /// The keyframe's `camera_from_world` in the older map.
+    pose: Isometry3<f64>,
+    /// The older map's point matched to each of the keyframe's features.
+    matched: Vec<Option<usize>>,
+}
+
+/// Depth ratios (older map / current map) of one located keyframe's
+/// features, with how many came from where.
+#[derive(Clone, Copy)]
+struct ScaleSample {
+    scale: f64,
+    spread: f64,
+    /// Both depths from map points.
+    from_map_points: usize,
+    /// The current (younger) map's depth triangulated anew.
+    from_young: usize,
+    /// The older map's depth triangulated anew.
+    from_old: usize,
+}
+
+impl ScaleSample {
+    fn count(&self) -> usize {
+        self.from_map_points + self.from_young + self.from_old
+    }
+
+    /// `map_points`, `retriangulated_young`, `retriangulated_old`, joined
+    /// by `+`, those that gave a ratio.
+    fn source(&self) -> String {
+        let parts = [(self.from_map_points, "map_points"), (self.from_young, "retriangulated_young"), (self.from_old, "retriangulated_old")];
+        parts.iter().filter(|(n, _)| *n > 0).map(|(_, s)| *s).collect::<Vec<_>>().join("+")
+    }
+}
 
 /// Monocular initialisation reference.
 struct InitRef {
@@ -249,14 +327,14 @@ struct InitPair {
 
 impl InitPair {
     /// Whether the pair's depth is trustworthy: enough parallax that no
-    /// rotation explains ([`INIT_MIN_DEROTATED_PARALLAX_DEG`]; a phone
-    /// turned on the spot gives none), and a triangulated parallax not far
+    /// rotation explains (`min_derotated_deg`; a phone turned on the spot
+    /// gives none), and a triangulated parallax not far
     /// beyond it: a reconstruction whose parallax far exceeds what the
     /// images show beyond a rotation traded rotation for translation (the
     /// rotation / translation ambiguity of a narrow view on a flat scene),
     /// and its baseline and depths are wrong.
-    fn sound(&self) -> bool {
-        self.derot_deg >= INIT_MIN_DEROTATED_PARALLAX_DEG && self.parallax_deg <= INIT_MAX_PARALLAX_OVER_DEROTATED * self.derot_deg
+    fn sound(&self, min_derotated_deg: f64) -> bool {
+        self.derot_deg >= min_derotated_deg && self.parallax_deg <= INIT_MAX_PARALLAX_OVER_DEROTATED * self.derot_deg
     }
 }
 
@@ -286,6 +364,7 @@ pub struct Tracker {
     fallback: Option<FallbackInit>,
     pending: Vec<PendingFrame>,
     merge_attempts: usize,
+    located: Vec<Located>,
     last: Option<Isometry3<f64>>,
     velocity: Isometry3<f64>,
     ref_kf: usize,
@@ -351,10 +430,22 @@ const PYRAMID_SCALE: f64 = 1.2;
 const TRI_MAX_HAMMING: u32 = 50;
 const TRI_MAX_BASELINE_RATIO: f64 = 0.6;
 /// Median parallax left after the best rotation-only fit of the two views
-/// (degrees): below it the pair is rotation-dominant and a reconstruction
-/// from it has no reliable depth, whatever parallax its triangulated points
-/// show (the essential matrix trades rotation for translation).
-const INIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.4;
+/// (degrees), for the first map: below it the pair is rotation-dominant and
+/// a reconstruction from it has no reliable depth, whatever parallax its
+/// triangulated points show (the essential matrix trades rotation for
+/// translation). 0.4° let evaluation seed 1000000 start on the last 0.44°
+/// pair of its opening turn, whose scale the walk then contradicted (ATE
+/// 6 %, scale 47 %); at 0.5° it starts on the walk (0.57 %, 1.5 %).
+const INIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.5;
+/// [`INIT_MIN_DEROTATED_PARALLAX_DEG`] for a map started after a loss while
+/// an older map exists. Its scale is replaced by the older map's when it is
+/// merged, and the merge needs it to start while the camera still sees
+/// the older map's area: the first frames after a gap are the ones an
+/// older map can locate, and a later start loses them (see
+/// `eval/results/recon.md`, helper "young": started 4 frames later, a young
+/// map shared only points it saw with < 1° of parallax with the older map,
+/// and its keyframes located in the older map were 22-25 cm off).
+const REINIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.4;
 /// The triangulated median parallax of an initialisation may exceed the
 /// derotated parallax by at most this factor (some of a translation's flow
 /// looks like rotation and is absorbed by the rotation fit; seen: 2-9.4 on
@@ -381,6 +472,7 @@ impl Tracker {
             fallback: None,
             pending: vec![],
             merge_attempts: 0,
+            located: vec![],
             last: None,
             velocity: Isometry3::identity(),
             ref_kf: 0,
@@ -820,7 +912,7 @@ impl Tracker {
         let replace = m.len() < INIT_MIN_MATCHES || init.age > INIT_MAX_AGE;
         let attempt = if m.len() >= INIT_MIN_MATCHES { self.try_two_view(&m, &feats)? } else { None };
         let attempt = match attempt {
-            Some(p) if p.sound() => Some(p),
+            Some(p) if p.sound(if self.maps.is_empty() { INIT_MIN_DEROTATED_PARALLAX_DEG } else { REINIT_MIN_DEROTATED_PARALLAX_DEG }) => Some(p),
             Some(p) => {
                 if self.maps.is_empty() && self.fallback.as_ref().is_none_or(|f| p.derot_deg > f.pair.derot_deg) {
                     let Some(init) = self.init.as_ref() else { return Ok(TrackState::Initialising) };
@@ -872,6 +964,7 @@ impl Tracker {
         map.kfs.push(kf1);
         map.frames.push(TrackedFrame { frame_index: map.kfs[0].frame_index, t: map.kfs[0].t, ref_kf: 0, cam_from_ref: Isometry3::identity() });
         self.maps.push(map);
+        self.located.clear();
         self.stats.maps_started += 1;
         self.local_ba(true);
         let pose = self.maps.last().and_then(|m| m.kfs.get(1)).map(|k| k.cam_from_world).unwrap_or(rel);
@@ -912,21 +1005,12 @@ impl Tracker {
         let Some(cur) = self.maps.last() else { return Ok(false) };
         let Some(kf) = cur.kfs.get(kfb) else { return Ok(false) };
         let recent = if thorough { FINAL_MERGE_RECENT_KEYFRAMES } else { MERGE_RECENT_KEYFRAMES };
-        // The keyframe's own map points, plus the current map's other
-        // points that project onto its unmatched features (more features
-        // with a depth in both maps for the scale below).
         let grid = Grid::new(&kf.feats.points, self.width, self.height, 16.0);
-        let points_b: Vec<Option<usize>> = {
-            let mut seen = vec![false; cur.points.len()];
-            for p in kf.point_of.iter().flatten() {
-                seen[*p] = true;
-            }
-            let others: Vec<usize> = (0..cur.points.len()).filter(|&p| !seen[p] && !cur.points[p].bad).collect();
-            let extra = self.guided_match_in(cur, &kf.feats, &grid, &kf.cam_from_world, &others, MERGE_GUIDED_RADIUS_PX);
-            kf.point_of.iter().zip(extra).map(|(own, x)| own.or(x)).collect()
-        };
-        let mut found = None;
+        let mut found = vec![];
         for ai in (0..self.maps.len() - 1).rev() {
+            if self.located.iter().any(|l| l.map == ai && l.kf == kfb) {
+                continue;
+            }
             let a = &self.maps[ai];
             let n = a.kfs.len();
             if n == 0 {
@@ -944,7 +1028,7 @@ impl Tracker {
             }
             // Guided matching of all of the older map's points from that
             // pose: many more features matched in both maps than the one
-            // keyframe's brute-force matches give, for the scale below.
+            // keyframe's brute-force matches give, for the scale.
             let (pose_a, matched_a) = {
                 let all: Vec<usize> = (0..a.points.len()).filter(|&p| !a.points[p].bad).collect();
                 let m = self.guided_match_in(a, &kf.feats, &grid, &pose_a, &all, MERGE_GUIDED_RADIUS_PX);
@@ -955,39 +1039,43 @@ impl Tracker {
                     (pose_a, matched_a)
                 }
             };
-            // Scale: depth of the same features in both maps, from the
-            // points both maps triangulated from a wide angle. A young map
-            // shares mostly its far points with the older one (its near
-            // points are new to it), and of those a narrow pair kept only
-            // the ones whose noise made them look nearer (they passed its
-            // parallax test): their ratios are biased, not just scattered.
-            let mut ratios: Vec<f64> = points_b
-                .iter()
-                .zip(&matched_a)
-                .filter_map(|(pb, pa)| {
-                    let (pb, pa) = ((*pb)?, (*pa)?);
-                    if point_parallax_deg(cur, pb) < MERGE_MIN_POINT_PARALLAX_DEG || point_parallax_deg(a, pa) < MERGE_MIN_POINT_PARALLAX_DEG {
-                        return None;
-                    }
-                    let zb = (kf.cam_from_world * cur.points[pb].pos).z;
-                    let za = (pose_a * a.points[pa].pos).z;
-                    (zb > 0.0 && za > 0.0).then_some(za / zb)
-                })
+            found.push(Located { map: ai, kf: kfb, pose: pose_a, matched: matched_a });
+        }
+        self.located.extend(found);
+        // The scale from every keyframe of the current map located in an
+        // older map (newest older map first); the located keyframe with the
+        // most depth ratios anchors the merge, and the others must agree.
+        let max_spread = if thorough { FINAL_MERGE_MAX_SCALE_SPREAD } else { MERGE_MAX_SCALE_SPREAD };
+        let mut chosen = None;
+        for ai in (0..self.maps.len() - 1).rev() {
+            let samples: Vec<(usize, ScaleSample)> = (0..self.located.len())
+                .filter(|&li| self.located[li].map == ai)
+                .filter_map(|li| self.merge_scale(&self.located[li]).map(|s| (li, s)))
+                .filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread <= max_spread && s.scale.is_finite() && s.scale > 0.0)
                 .collect();
-            if ratios.len() < MERGE_MIN_SHARED {
-                continue;
-            }
-            ratios.sort_by(|x, y| x.total_cmp(y));
-            let s = ratios[ratios.len() / 2];
-            let spread = (ratios[3 * ratios.len() / 4] - ratios[ratios.len() / 4]) / s;
-            let max_spread = if thorough { FINAL_MERGE_MAX_SCALE_SPREAD } else { MERGE_MAX_SCALE_SPREAD };
-            if !(s.is_finite() && s > 0.0) || spread > max_spread {
-                continue;
-            }
-            found = Some((ai, pose_a, matched_a, s));
+            let Some(best) = agreeing_anchor(&samples) else { continue };
+            let (li, anchor) = samples[best];
+            let cross: Vec<(usize, f64)> = samples.iter().filter(|(l, _)| *l != li).map(|(l, s)| (self.maps.last().map(|m| m.kfs[self.located[*l].kf].frame_index).unwrap_or(0), s.scale)).collect();
+            chosen = Some((li, cross, anchor));
             break;
         }
-        let Some((ai, pose_a, matched_a, s)) = found else { return Ok(false) };
+        let Some((li, cross, sample)) = chosen else { return Ok(false) };
+        let loc = self.located.swap_remove(li);
+        self.located.clear();
+        let (ai, kfb, pose_a, matched_a, s) = (loc.map, loc.kf, loc.pose, loc.matched, sample.scale);
+        if let Some(b) = self.maps.last() {
+            self.stats.merge_scales.push(MergeScale {
+                frame_index: b.kfs.get(kfb).map(|k| k.frame_index).unwrap_or(0),
+                keyframes: b.kfs.len(),
+                scale: s,
+                source: sample.source(),
+                from_map_points: sample.from_map_points,
+                from_retriangulated_young: sample.from_young,
+                from_retriangulated_old: sample.from_old,
+                spread: sample.spread,
+                cross_checks: cross,
+            });
+        }
         let Some(b) = self.maps.pop() else { return Ok(false) };
         let pose_b = b.kfs.get(kfb).map(|k| k.cam_from_world).unwrap_or_else(Isometry3::identity);
         // x_a = s R_a^T R_b x_b + R_a^T (s t_b - t_a)
@@ -1057,6 +1145,137 @@ impl Tracker {
         self.since_kf = 0;
         self.ref_tracked = m.kfs[kfm].point_of.iter().flatten().count();
         Ok(true)
+    }
+
+    /// The scale between the current map and the older map in which
+    /// `loc` located one of its keyframes: the median ratio of the
+    /// features' depths in that keyframe, older map over current map, over
+    /// the features whose depth both maps know from a ≥ 2°
+    /// ([`MERGE_MIN_POINT_PARALLAX_DEG`]) triangulation. The current map's
+    /// depth is its own point's (`map_points`), else the feature
+    /// triangulated anew between the keyframe and the current map's other
+    /// keyframes (`retriangulated`): a young map shares mostly far points
+    /// with an older one, which its first, narrow pair did not triangulate
+    /// (or triangulated with a bias towards the camera: of the noisy ones it
+    /// kept those that looked nearer); its later keyframes see them from a
+    /// wider baseline. `None` without a current map or with no ratio.
+    fn merge_scale(&self, loc: &Located) -> Option<ScaleSample> {
+        let cur = self.maps.last()?;
+        let a = self.maps.get(loc.map)?;
+        let kf = cur.kfs.get(loc.kf)?;
+        let pose_b = kf.cam_from_world;
+        // The keyframe's own map points, plus the current map's other
+        // points that project onto its unmatched features.
+        let grid = Grid::new(&kf.feats.points, self.width, self.height, 16.0);
+        let points_b: Vec<Option<usize>> = {
+            let mut seen = vec![false; cur.points.len()];
+            for p in kf.point_of.iter().flatten() {
+                seen[*p] = true;
+            }
+            let others: Vec<usize> = (0..cur.points.len()).filter(|&p| !seen[p] && !cur.points[p].bad).collect();
+            let extra = self.guided_match_in(cur, &kf.feats, &grid, &pose_b, &others, MERGE_GUIDED_RADIUS_PX);
+            kf.point_of.iter().zip(extra).map(|(own, x)| own.or(x)).collect()
+        };
+        // Each feature's depth in the older map (a) and the current one (b)
+        // from a wide-angle map point, where there is one.
+        let depth_in = |map: &Map, pose: &Isometry3<f64>, p: Option<usize>| -> Option<f64> {
+            let p = p?;
+            (point_parallax_deg(map, p) >= MERGE_MIN_POINT_PARALLAX_DEG).then(|| (pose * map.points[p].pos).z).filter(|z| *z > 0.0)
+        };
+        let n = kf.feats.len();
+        let mut za: Vec<Option<f64>> = (0..n).map(|fi| depth_in(a, &loc.pose, loc.matched.get(fi).copied().flatten())).collect();
+        let mut zb: Vec<Option<f64>> = (0..n).map(|fi| depth_in(cur, &pose_b, points_b.get(fi).copied().flatten())).collect();
+        let from_map_points = (0..n).filter(|&fi| za[fi].is_some() && zb[fi].is_some()).count();
+        // Features with a depth in one map only: triangulated anew in the other.
+        let need_b: Vec<usize> = (0..n).filter(|&fi| za[fi].is_some() && zb[fi].is_none()).collect();
+        let need_a: Vec<usize> = (0..n).filter(|&fi| zb[fi].is_some() && za[fi].is_none()).collect();
+        let partners_b: Vec<usize> = (loc.kf.saturating_sub(TRI_PARTNER_SEARCH)..(loc.kf + TRI_PARTNER_SEARCH + 1).min(cur.kfs.len())).filter(|&j| j != loc.kf).collect();
+        // The older map's keyframes that see most of the points it matched.
+        let partners_a: Vec<usize> = {
+            let mut seen = vec![0usize; a.kfs.len()];
+            for p in loc.matched.iter().flatten() {
+                for &(k, _) in &a.points[*p].obs {
+                    if let Some(c) = seen.get_mut(k) {
+                        *c += 1;
+                    }
+                }
+            }
+            let mut order: Vec<usize> = (0..a.kfs.len()).filter(|&k| seen[k] > 0).collect();
+            order.sort_by_key(|&k| (std::cmp::Reverse(seen[k]), k));
+            order.truncate(TRI_PARTNER_SEARCH);
+            order
+        };
+        let mut from_young = 0;
+        for (fi, z) in need_b.iter().zip(self.retriangulate(cur, kf, &pose_b, &partners_b, &need_b)) {
+            if z.is_some() {
+                zb[*fi] = z;
+                from_young += 1;
+            }
+        }
+        let mut from_old = 0;
+        for (fi, z) in need_a.iter().zip(self.retriangulate(a, kf, &loc.pose, &partners_a, &need_a)) {
+            if z.is_some() {
+                za[*fi] = z;
+                from_old += 1;
+            }
+        }
+        let mut ratios: Vec<f64> = za.iter().zip(&zb).filter_map(|(a, b)| Some((*a)? / (*b)?)).collect();
+        if ratios.is_empty() {
+            return None;
+        }
+        ratios.sort_by(|x, y| x.total_cmp(y));
+        let scale = ratios[ratios.len() / 2];
+        let spread = (ratios[3 * ratios.len() / 4] - ratios[ratios.len() / 4]) / scale;
+        Some(ScaleSample { scale, spread, from_map_points, from_young, from_old })
+    }
+
+    /// Depths of the features `feats` of keyframe `kf` (seen from `pose`
+    /// in `map`'s frame; `kf` need not belong to `map`) triangulated anew
+    /// with `map`'s keyframes `partners`: epipolar-guided matching as for
+    /// new points, [`TRI_MIN_VIEWS`] views agreeing, triangulated with the
+    /// widest-baseline partner, kept where the angle at the point is at
+    /// least [`MERGE_MIN_POINT_PARALLAX_DEG`].
+    fn retriangulate(&self, map: &Map, kf: &KeyFrame, pose: &Isometry3<f64>, partners: &[usize], feats: &[usize]) -> Vec<Option<f64>> {
+        let k = self.k;
+        let mut out = vec![None; feats.len()];
+        if feats.is_empty() {
+            return out;
+        }
+        let pa = *pose;
+        let ca = camera_centre(&pa);
+        // Candidates: partner keyframe, feature, baseline.
+        let mut cands: Vec<Vec<(usize, usize, f64)>> = vec![vec![]; feats.len()];
+        for &j in partners {
+            let Some(other) = map.kfs.get(j) else { continue };
+            let pb = other.cam_from_world;
+            let baseline = (camera_centre(&pb) - ca).norm();
+            let all: Vec<usize> = (0..other.feats.len()).collect();
+            for (ia, fb) in epipolar_matches_among(&k, kf, &pa, feats, other, &pb, &all) {
+                cands[ia].push((j, fb, baseline));
+            }
+        }
+        let thr = 2.0 * self.cfg.inlier_px;
+        let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
+        let cos_min = MERGE_MIN_POINT_PARALLAX_DEG.to_radians().cos();
+        for (n, mut cand) in cands.into_iter().enumerate() {
+            if cand.len() + 1 < TRI_MIN_VIEWS {
+                continue;
+            }
+            cand.sort_by(|x, y| y.2.total_cmp(&x.2));
+            let ua = kf.feats.points[feats[n]];
+            let (j, fb, _) = cand[0];
+            let pb = map.kfs[j].cam_from_world;
+            let Some(x) = triangulate(&k, &pa, &ua, &pb, &map.kfs[j].feats.points[fb]) else { continue };
+            if parallax_cos(&x, &ca, &camera_centre(&pb)) > cos_min || !ok(k.project(&(pa * x)), &ua) {
+                continue;
+            }
+            let agree = cand.iter().filter(|&&(o, f, _)| ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).count();
+            if agree + 1 < TRI_MIN_VIEWS || !ok(k.project(&(pb * x)), &map.kfs[j].feats.points[fb]) {
+                continue;
+            }
+            out[n] = Some((pa * x).z).filter(|z| *z > 0.0);
+        }
+        out
     }
 
     /// Ends the sequence: a full bundle adjustment of every monocular map,
@@ -1444,6 +1663,17 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
     true
 }
 
+/// Which of the merge scale `samples` (located keyframe, sample) anchors
+/// the merge: the one with the most depth ratios (the later located
+/// keyframe on a tie), provided every other sample's scale is within
+/// [`MERGE_MAX_SCALE_DISAGREEMENT`] of it; `None` when there is none or
+/// they disagree (an index into `samples`).
+fn agreeing_anchor(samples: &[(usize, ScaleSample)]) -> Option<usize> {
+    let best = (0..samples.len()).max_by_key(|&i| (samples[i].1.count(), samples[i].0))?;
+    let anchor = samples[best].1.scale;
+    samples.iter().all(|(_, s)| (s.scale / anchor - 1.0).abs() <= MERGE_MAX_SCALE_DISAGREEMENT).then_some(best)
+}
+
 /// The widest angle (degrees) at map point `p` between the rays from the
 /// keyframes that observe it: how well its depth is triangulated.
 fn point_parallax_deg(map: &Map, p: usize) -> f64 {
@@ -1463,26 +1693,34 @@ fn point_parallax_deg(map: &Map, p: usize) -> f64 {
 /// [`EPIPOLAR_PX`] of its epipolar line (ratio test, mutual best). Guided
 /// by the poses, so repetitive texture (floor tiles) matches reliably.
 fn epipolar_matches(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, b: &KeyFrame, pb: &Isometry3<f64>) -> Vec<(usize, usize)> {
+    let a_free: Vec<usize> = (0..a.feats.len()).filter(|&i| a.point_of[i].is_none()).collect();
+    let b_free: Vec<usize> = (0..b.feats.len()).filter(|&i| b.point_of[i].is_none()).collect();
+    epipolar_matches_among(k, a, pa, &a_free, b, pb, &b_free)
+        .into_iter()
+        .map(|(n, jb)| (a_free[n], jb))
+        .collect()
+}
+
+/// [`epipolar_matches`] between the features `a_feats` of `a` and
+/// `b_feats` of `b`: (index into `a_feats`, feature of `b`).
+fn epipolar_matches_among(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, a_feats: &[usize], b: &KeyFrame, pb: &Isometry3<f64>, b_feats: &[usize]) -> Vec<(usize, usize)> {
     let b_from_a = pb * pa.inverse();
     let t = b_from_a.translation.vector;
     let tx = nalgebra::Matrix3::new(0.0, -t.z, t.y, t.z, 0.0, -t.x, -t.y, t.x, 0.0);
     let e = tx * b_from_a.rotation.to_rotation_matrix().matrix();
-    let b_free: Vec<usize> = (0..b.feats.len()).filter(|&i| b.point_of[i].is_none()).collect();
+    let b_free = b_feats;
     let b_rays: Vec<nalgebra::Vector3<f64>> = b_free.iter().map(|&j| k.ray(&b.feats.points[j])).collect();
     let b_tol: Vec<f64> = b_free.iter().map(|&j| EPIPOLAR_PX * PYRAMID_SCALE.powi(b.feats.octave.get(j).copied().unwrap_or(0).max(0))).collect();
     let f = 0.5 * (k.fx + k.fy);
     let mut best_for_b: Vec<(u32, usize)> = vec![(u32::MAX, usize::MAX); b_free.len()];
     let mut cand = vec![];
-    for ia in 0..a.feats.len() {
-        if a.point_of[ia].is_some() {
-            continue;
-        }
-        let l = e * k.ray(&a.feats.points[ia]);
+    for (ia, &fa) in a_feats.iter().enumerate() {
+        let l = e * k.ray(&a.feats.points[fa]);
         let ln = (l.x * l.x + l.y * l.y).sqrt();
         if ln < 1e-12 {
             continue;
         }
-        let da = &a.feats.desc[ia];
+        let da = &a.feats.desc[fa];
         let mut two = BestTwo::new();
         for (jb, (rb, &tol)) in b_rays.iter().zip(&b_tol).enumerate() {
             let jf = b_free[jb];
@@ -1499,4 +1737,33 @@ fn epipolar_matches(k: &Pinhole, a: &KeyFrame, pa: &Isometry3<f64>, b: &KeyFrame
         }
     }
     cand.into_iter().filter(|&(ia, jb)| best_for_b[jb].1 == ia).map(|(ia, jb)| (ia, b_free[jb])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(scale: f64, n: usize) -> ScaleSample {
+        ScaleSample { scale, spread: 0.1, from_map_points: n, from_young: 0, from_old: 0 }
+    }
+
+    #[test]
+    fn merge_anchor_needs_every_located_keyframe_to_agree() {
+        assert_eq!(agreeing_anchor(&[]), None);
+        // The sample with the most ratios anchors; the others agree within 10 %.
+        assert_eq!(agreeing_anchor(&[(0, sample(1.0, 20)), (1, sample(1.05, 40)), (2, sample(0.97, 16))]), Some(1));
+        // One located keyframe 20 % off: refused.
+        assert_eq!(agreeing_anchor(&[(0, sample(1.0, 20)), (1, sample(1.2, 40))]), None);
+        // A tie in ratios goes to the later located keyframe.
+        assert_eq!(agreeing_anchor(&[(3, sample(1.0, 20)), (5, sample(1.02, 20))]), Some(1));
+    }
+
+    #[test]
+    fn merge_scale_source_names_what_gave_ratios() {
+        let s = ScaleSample { scale: 1.0, spread: 0.0, from_map_points: 3, from_young: 0, from_old: 7 };
+        assert_eq!(s.source(), "map_points+retriangulated_old");
+        assert_eq!(s.count(), 10);
+        let s = ScaleSample { from_map_points: 0, from_young: 2, ..s };
+        assert_eq!(s.source(), "retriangulated_young+retriangulated_old");
+    }
 }
