@@ -285,7 +285,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
     // Gravity known (capture poses): no vanishing direction needed.
     let gravity_known = use_given && external.is_none();
-    let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames, lines: !gravity_known, last_lines_t: f64::NEG_INFINITY, lines_s: 0.0 };
+    let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames, lines: !gravity_known, lines_interval: lines_interval(total), last_lines_t: f64::NEG_INFINITY, lines_s: 0.0 };
     // Line segments of frames sampled in time, by frame index.
     let mut frame_lines: Vec<(usize, Vec<[f64; 4]>)> = vec![];
     // Features of the frames seen while monocular tracking has no map, for
@@ -579,6 +579,17 @@ const MIN_ROTATION_ONLY_TURN_DEG: f64 = 5.0;
 /// frames at least this far apart (seconds): ≈ 50 frames in a 10 s video
 /// (LSD costs a few ms per 640x480 frame, on the reader thread).
 const LINES_INTERVAL_S: f64 = 0.2;
+/// Captures longer than this many frames get a proportionally longer
+/// interval: the vanishing direction uses at most 60 views
+/// ([`VerticalConfig::max_views`]), and LSD cost 4.6 s of a 30 s 720p
+/// video's reading at 0.2 s.
+const LINES_INTERVAL_FRAMES: f64 = 300.0;
+
+/// The line-segment interval for a capture of `frames` frames (when known):
+/// 0.2 s up to 450 frames (15 s at 30 fps), 0.6 s for 900.
+fn lines_interval(frames: Option<usize>) -> f64 {
+    LINES_INTERVAL_S * frames.map(|n| (n as f64 / LINES_INTERVAL_FRAMES).round().max(1.0)).unwrap_or(1.0)
+}
 
 /// The reading side of the pipeline: decode, downscale, select, extract.
 struct Reader {
@@ -588,8 +599,9 @@ struct Reader {
     tsize: Size,
     k_track: Intrinsics,
     max_frames: usize,
-    /// Find line segments in sampled frames.
+    /// Find line segments in sampled frames, this far apart (seconds).
     lines: bool,
+    lines_interval: f64,
     last_lines_t: f64,
     lines_s: f64,
 }
@@ -632,7 +644,7 @@ impl Reader {
                     None => None,
                 };
                 features_s += tf.elapsed().as_secs_f64();
-                let lines = if self.lines && frame.t >= self.last_lines_t + LINES_INTERVAL_S {
+                let lines = if self.lines && frame.t >= self.last_lines_t + self.lines_interval {
                     let tl = Instant::now();
                     self.last_lines_t = frame.t;
                     // A frame whose segments cannot be found just gives none.
@@ -743,3 +755,16 @@ fn sparse_points(map: &Map) -> Vec<(Point3<f64>, [u8; 3])> {
         .collect()
 }
 
+
+#[cfg(test)]
+mod lines_interval_tests {
+    use super::lines_interval;
+
+    #[test]
+    fn long_captures_sample_lines_more_sparsely() {
+        assert_eq!(lines_interval(None), 0.2);
+        assert_eq!(lines_interval(Some(301)), 0.2);
+        assert!((lines_interval(Some(900)) - 0.6).abs() < 1e-12);
+        assert_eq!(lines_interval(Some(0)), 0.2);
+    }
+}
