@@ -28,6 +28,7 @@ pub mod report;
 pub mod rgbd;
 pub mod select;
 pub mod source;
+pub mod spin;
 pub mod testscene;
 pub mod track;
 pub mod vertical;

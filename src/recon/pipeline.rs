@@ -7,13 +7,14 @@ use super::align::{align, camera_up_prior, AlignConfig};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::drift::{self, DriftConfig, DriftKeyframe, DriftReport};
 use super::dense::{dense_points, typical_depth, DenseConfig};
-use super::features::{Extractor, OrbConfig};
+use super::features::{Extractor, Features, OrbConfig};
 use super::focal::{estimate_from_capture, FocalConfig, FocalEstimate};
 use super::fusion::{Fusion, FusionConfig};
 use super::geometry::{camera_centre, Pinhole};
 use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
+use super::spin::{track_rotations, SpinConfig};
 use super::track::{Map, TrackConfig, TrackState, Tracker};
 use super::vertical::{line_segments, vertical_from_segments, VerticalConfig};
 use super::{cv, ReconError};
@@ -268,7 +269,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     };
     let use_given = external.is_some() || (first.pose.is_some() && !config.ignore_capture_poses);
     let has_depth = first.depth.is_some();
-    let mode = if external.is_some() { "external_poses" } else if use_given { "given_poses" } else if has_depth { "rgbd_odometry" } else { "monocular_slam" };
+    let mut mode = if external.is_some() { "external_poses" } else if use_given { "given_poses" } else if has_depth { "rgbd_odometry" } else { "monocular_slam" };
     let mut track_cfg = config.track.clone();
     if has_depth {
         track_cfg.local_ba = false;
@@ -287,6 +288,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames, lines: !gravity_known, last_lines_t: f64::NEG_INFINITY, lines_s: 0.0 };
     // Line segments of frames sampled in time, by frame index.
     let mut frame_lines: Vec<(usize, Vec<[f64; 4]>)> = vec![];
+    // Features of the frames seen while monocular tracking has no map, for
+    // rotation-only tracking if it never starts (a turn on the spot).
+    let mut spin_frames: Vec<(usize, f64, Features)> = vec![];
     // Given poses by frame index (for the segments).
     let mut given_index: Vec<(usize, Isometry3<f64>)> = vec![];
     let (tx, rx) = std::sync::mpsc::sync_channel::<Kept>(READ_AHEAD_FRAMES);
@@ -307,6 +311,11 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
                         given.push((kept.t, p, kept.image, kept.depth));
                     }
                 } else if let Some(feats) = kept.feats {
+                    if !has_depth && tracker.best_map().is_none() {
+                        spin_frames.push((kept.index, kept.t, feats.clone()));
+                    } else if !spin_frames.is_empty() {
+                        spin_frames = vec![]; // a map started: not needed
+                    }
                     let tt = Instant::now();
                     let state = tracker.track(kept.index, kept.t, &kept.image, kept.depth.as_ref(), feats)?;
                     timings.tracking_s += tt.elapsed().as_secs_f64();
@@ -355,6 +364,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // `world_from_camera` of every posed frame, by frame index (segments).
     let mut posed: std::collections::HashMap<usize, Isometry3<f64>> = std::collections::HashMap::new();
     let keyframes;
+    let mut rotation_only = None;
     let mut sparse: Vec<(Point3<f64>, [u8; 3])> = vec![];
     if use_given {
         for (t, wfc, img, d) in given {
@@ -363,11 +373,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         }
         keyframes = views.len();
         posed.extend(given_index.iter().copied());
-    } else {
-        let Some(map) = tracker.best_map() else {
-            let why = if frames_read < 2 { "only one frame" } else if has_depth { "no frame had enough features with depth" } else { "no two frames with enough parallax and matched features (static camera, plain walls or too few features)" };
-            return Err(ReconError::Tracking { input: input_s, message: format!("tracking could not start: {why}") });
-        };
+    } else if let Some(map) = tracker.best_map() {
         if tracker.maps.len() > 1 {
             warnings.push(format!("tracking was lost and restarted {} times; only the largest map ({} keyframes) is kept", tracker.maps.len() - 1, map.kfs.len()));
         }
@@ -385,6 +391,42 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             }));
         }
         sparse = sparse_points(map);
+    } else {
+        let why = if frames_read < 2 { "only one frame" } else if has_depth { "no frame had enough features with depth" } else { "no two frames with enough parallax and matched features (static camera, plain walls or too few features)" };
+        let fail = |more: &str| ReconError::Tracking { input: input_s.clone(), message: format!("tracking could not start: {why}{more}") };
+        if has_depth || spin_frames.len() < 2 {
+            return Err(fail(""));
+        }
+        // Monocular, no map: a turn on the spot? Track rotations alone.
+        let tt = Instant::now();
+        let frames: Vec<(usize, f64, &Features)> = spin_frames.iter().map(|(i, t, f)| (*i, *t, f)).collect();
+        let scfg = SpinConfig { seed: config.seed, ..Default::default() };
+        let (poses, st) = track_rotations(&frames, &pin, &scfg);
+        timings.tracking_s += tt.elapsed().as_secs_f64();
+        if poses.len() < MIN_ROTATION_ONLY_POSES || st.median_residual_deg > scfg.max_residual_deg || st.max_turn_deg < MIN_ROTATION_ONLY_TURN_DEG {
+            return Err(fail(&format!(
+                "; rotation-only tracking: {} of {} frames, median ray residual {:.2}°, {:.1}° of turn (a turn on the spot needs ≥ {MIN_ROTATION_ONLY_POSES} frames, ≤ {:.2}° and ≥ {MIN_ROTATION_ONLY_TURN_DEG}°)",
+                poses.len(),
+                st.frames,
+                st.median_residual_deg,
+                st.max_turn_deg,
+                scfg.max_residual_deg
+            )));
+        }
+        warnings.push(format!(
+            "the camera only turned on the spot (median ray residual {:.2}° after a rotation fit, {:.0}° of turn): rotations only were tracked ({} of {} frames) and the camera centre is fixed; no depth, no cloud and no scale can come from a turn on the spot",
+            st.median_residual_deg, st.max_turn_deg, st.tracked, st.frames
+        ));
+        mode = "rotation_only";
+        for p in &poses {
+            let wfc = Isometry3::from_parts(nalgebra::Translation3::identity(), p.world_from_camera);
+            posed.insert(p.frame_index, wfc);
+            traj_map.push((p.t, wfc.inverse()));
+        }
+        rotation_only = Some(st);
+        keyframes = 0;
+        spin_frames.clear();
+        // No map: the steps below see no views and no points.
     }
     if traj_map.is_empty() {
         return Err(ReconError::Tracking { input: input_s, message: "no frame could be tracked".into() });
@@ -405,7 +447,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let mut dense_keyframes = 0;
     // Dense geometry for views without depth (monocular): stereo between keyframes.
     let td = Instant::now();
-    if !has_depth {
+    if !has_depth && !views.is_empty() {
         progress(Progress { stage: "dense", done: 0, total: None });
         match dense_points(&views, &pin, typical, &config.dense) {
             Ok((per_view, st)) => {
@@ -484,6 +526,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         frames_used: sel.kept,
         selection: sel,
         tracking: tracker.stats.clone(),
+        rotation_only,
         keyframes,
         maps: tracker.maps.len(),
         trajectory_poses: trajectory.poses.len(),
@@ -524,6 +567,13 @@ struct Kept {
     /// Line segments (sampled frames, [`LINES_INTERVAL_S`]).
     lines: Option<Vec<[f64; 4]>>,
 }
+
+/// Fewest frames rotation-only tracking must pose for its trajectory to be
+/// output (a turn on the spot that could not start a map).
+const MIN_ROTATION_ONLY_POSES: usize = 3;
+/// ... and the least turn (degrees): a camera that stood still says
+/// nothing, not even where up is (the level prior needs ±8° of turning).
+const MIN_ROTATION_ONLY_TURN_DEG: f64 = 5.0;
 
 /// Line segments for the vertical vanishing direction are found in kept
 /// frames at least this far apart (seconds): ≈ 50 frames in a 10 s video

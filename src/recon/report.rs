@@ -102,13 +102,18 @@ pub struct ReconReport {
     pub roomscribe_version: String,
     pub input: String,
     pub source: SourceKind,
-    /// "rgbd_odometry", "monocular_slam", "given_poses".
+    /// "rgbd_odometry", "monocular_slam", "given_poses", "external_poses",
+    /// or "rotation_only" (a monocular video turned on the spot: rotations
+    /// tracked, the camera centre fixed, no cloud, no scale).
     pub mode: String,
     pub frames_read: usize,
     /// Frames the selector kept (and the tracker saw).
     pub frames_used: usize,
     pub selection: SelectStats,
     pub tracking: TrackStats,
+    /// Rotation-only tracking ([`super::spin`]), when monocular tracking
+    /// could not start and it was tried.
+    pub rotation_only: Option<super::spin::SpinStats>,
     pub keyframes: usize,
     pub maps: usize,
     /// Frames with a pose in trajectory.txt.
