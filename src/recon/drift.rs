@@ -69,7 +69,8 @@ pub struct DriftConfig {
     /// keyframe's local floor (seconds): long enough for a few keyframes,
     /// short against the drift (which takes seconds).
     pub window_s: f64,
-    /// Fewest plane inliers for a local floor.
+    /// Fewest points in a local floor (a floor seen by a phone holds
+    /// hundreds of map points; a few dozen can be a stripe of furniture).
     pub min_floor_points: usize,
     /// Largest angle between a floor's normal and the up prior (degrees):
     /// the map may bend a little with the drift.
@@ -108,7 +109,7 @@ impl Default for DriftConfig {
             apply: false,
             use_for_scale: true,
             window_s: 0.4,
-            min_floor_points: 15,
+            min_floor_points: 50,
             max_normal_deg: 15.0,
             bin_rel: 0.02,
             peak_ratio: 0.2,
