@@ -134,6 +134,22 @@ pub fn triangulate(k: &Pinhole, pa: &Isometry3<f64>, ua: &Point2<f64>, pb: &Isom
     p.coords.iter().all(|v| v.is_finite()).then_some(p)
 }
 
+/// Kabsch: the rotation `R` minimising `Σ |b_i − R a_i|²` over the pairs
+/// `idx` of unit rays (a reflection is turned into the nearest rotation).
+pub fn kabsch(a: &[Vector3<f64>], b: &[Vector3<f64>], idx: impl Iterator<Item = usize>) -> Option<Matrix3<f64>> {
+    let mut h = Matrix3::zeros();
+    for i in idx {
+        h += b[i] * a[i].transpose();
+    }
+    let svd = h.svd(true, true);
+    let (u, vt) = (svd.u?, svd.v_t?);
+    let mut d = Matrix3::identity();
+    if (u * vt).determinant() < 0.0 {
+        d[(2, 2)] = -1.0;
+    }
+    Some(u * d * vt)
+}
+
 /// The rotation-only part of two views' relative motion: the rotation `R`
 /// (`b_from_a`) that best maps the rays of `a` onto those of `b`
 /// (least squares on unit rays, refitted on the better half of the
@@ -149,19 +165,7 @@ pub fn derotated_parallax(k: &Pinhole, a: &[Point2<f64>], b: &[Point2<f64>]) -> 
     }
     let ra: Vec<Vector3<f64>> = a.iter().take(n).map(|u| k.ray(u).normalize()).collect();
     let rb: Vec<Vector3<f64>> = b.iter().take(n).map(|u| k.ray(u).normalize()).collect();
-    let fit = |idx: &[usize]| -> Option<Matrix3<f64>> {
-        let mut h = Matrix3::zeros();
-        for &i in idx {
-            h += rb[i] * ra[i].transpose();
-        }
-        let svd = h.svd(true, true);
-        let (u, vt) = (svd.u?, svd.v_t?);
-        let mut d = Matrix3::identity();
-        if (u * vt).determinant() < 0.0 {
-            d[(2, 2)] = -1.0;
-        }
-        Some(u * d * vt)
-    };
+    let fit = |idx: &[usize]| kabsch(&ra, &rb, idx.iter().copied());
     let residuals = |r: &Matrix3<f64>| -> Vec<f64> { (0..n).map(|i| (r * ra[i]).angle(&rb[i]).to_degrees()).collect() };
     let all: Vec<usize> = (0..n).collect();
     let r0 = fit(&all)?;

@@ -18,7 +18,7 @@
 //! Knows features and intrinsics; nothing of maps, clouds or files.
 
 use super::features::{match_brute, Features, MATCH_MAX_HAMMING, MATCH_RATIO};
-use super::geometry::Pinhole;
+use super::geometry::{kabsch, Pinhole};
 use nalgebra::{Matrix3, Rotation3, UnitQuaternion, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -78,21 +78,6 @@ pub struct SpinPose {
 /// A frame rotations are measured against: its features, their unit rays
 /// and its `world_from_camera` rotation.
 type Reference<'a> = (&'a Features, Vec<Vector3<f64>>, Rotation3<f64>);
-
-/// Kabsch: the rotation `R` minimising `Σ |b_i − R a_i|²` over `idx`.
-fn kabsch(a: &[Vector3<f64>], b: &[Vector3<f64>], idx: impl Iterator<Item = usize>) -> Option<Matrix3<f64>> {
-    let mut h = Matrix3::zeros();
-    for i in idx {
-        h += b[i] * a[i].transpose();
-    }
-    let svd = h.svd(true, true);
-    let (u, vt) = (svd.u?, svd.v_t?);
-    let mut d = Matrix3::identity();
-    if (u * vt).determinant() < 0.0 {
-        d[(2, 2)] = -1.0;
-    }
-    Some(u * d * vt)
-}
 
 /// The rotation `b_from_a` of matched unit rays by RANSAC: its inlier
 /// mask and the median residual angle over all pairs (degrees; a few
