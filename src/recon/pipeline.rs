@@ -282,7 +282,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let orb = orb_for_tracking_size(&config.orb, scale_down < 1.0, tw, th);
     let extractor = if use_given { None } else { Some(Extractor::new(&orb)?) };
     // Given poses: frames kept by the selector, with their depth.
-    let mut given: Vec<(f64, Isometry3<f64>, Mat, Option<Mat>)> = vec![];
+    let mut given: Vec<GivenFrame> = vec![];
     // Gravity known (capture poses): no vanishing direction needed.
     let gravity_known = use_given && external.is_none();
     let reader = Reader { src, selector, extractor, tsize, k_track: k_track.clone(), max_frames: config.max_frames, lines: !gravity_known, lines_interval: lines_interval(total), last_lines_t: f64::NEG_INFINITY, lines_s: 0.0 };
@@ -291,8 +291,6 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // Features of the frames seen while monocular tracking has no map, for
     // rotation-only tracking if it never starts (a turn on the spot).
     let mut spin_frames: Vec<(usize, f64, Features)> = vec![];
-    // Given poses by frame index (for the segments).
-    let mut given_index: Vec<(usize, Isometry3<f64>)> = vec![];
     let (tx, rx) = std::sync::mpsc::sync_channel::<Kept>(READ_AHEAD_FRAMES);
     let (read_result, track_result) = std::thread::scope(|scope| {
         let handle = scope.spawn(move || reader.run(first, tx));
@@ -307,8 +305,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
                         None => kept.pose,
                     };
                     if let Some(p) = pose {
-                        given_index.push((kept.index, p));
-                        given.push((kept.t, p, kept.image, kept.depth));
+                        given.push((kept.index, kept.t, p, kept.image, kept.depth));
                     }
                 } else if let Some(feats) = kept.feats {
                     if !has_depth && tracker.best_map().is_none() {
@@ -367,12 +364,12 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let mut rotation_only = None;
     let mut sparse: Vec<(Point3<f64>, [u8; 3])> = vec![];
     if use_given {
-        for (t, wfc, img, d) in given {
+        for (i, t, wfc, img, d) in given {
+            posed.insert(i, wfc);
             traj_map.push((t, wfc.inverse()));
             views.push((wfc.inverse(), img, d));
         }
         keyframes = views.len();
-        posed.extend(given_index.iter().copied());
     } else if let Some(map) = tracker.best_map() {
         if tracker.maps.len() > 1 {
             warnings.push(format!("tracking was lost and restarted {} times; only the largest map ({} keyframes) is kept", tracker.maps.len() - 1, map.kfs.len()));
@@ -567,6 +564,10 @@ struct Kept {
     /// Line segments (sampled frames, [`LINES_INTERVAL_S`]).
     lines: Option<Vec<[f64; 4]>>,
 }
+
+/// A frame with a pose the capture gave: frame index, timestamp,
+/// `world_from_camera`, image, depth.
+type GivenFrame = (usize, f64, Isometry3<f64>, Mat, Option<Mat>);
 
 /// Fewest frames rotation-only tracking must pose for its trajectory to be
 /// output (a turn on the spot that could not start a map).
