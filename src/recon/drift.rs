@@ -50,6 +50,7 @@
 //! [`super::track::Map`]), and nothing of the metric scale (the alignment's
 //! priors set that afterwards).
 
+use super::geometry::camera_centre;
 use crate::geom::plane::fit_plane;
 use nalgebra::{Isometry3, Point3, Translation3, Vector3};
 use serde::Serialize;
@@ -202,10 +203,6 @@ fn median(v: &mut [f64]) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-fn centre(cam_from_world: &Isometry3<f64>) -> Point3<f64> {
-    Point3::from(cam_from_world.inverse().translation.vector)
-}
-
 /// The local floor of every keyframe (see the module docs). `points` are
 /// map points with the keyframes that observe them, `up` the up prior in
 /// the map frame.
@@ -223,7 +220,7 @@ pub fn floor_heights(kfs: &[DriftKeyframe], points: &[ObservedPoint], up: &Vecto
     let mut out = Vec::with_capacity(kfs.len());
     let mut mark = vec![usize::MAX; points.len()];
     for (k, kf) in kfs.iter().enumerate() {
-        let c = centre(&kf.cam_from_world);
+        let c = camera_centre(&kf.cam_from_world);
         let mut cand: Vec<Point3<f64>> = vec![];
         for (j, other) in kfs.iter().enumerate() {
             if (other.t - kf.t).abs() > cfg.window_s {
@@ -402,7 +399,7 @@ pub fn correct(kfs: &mut [Isometry3<f64>], times: &[f64], scales: &[f64], points
     if n == 0 {
         return;
     }
-    let old: Vec<Point3<f64>> = kfs.iter().map(centre).collect();
+    let old: Vec<Point3<f64>> = kfs.iter().map(camera_centre).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| times[a].total_cmp(&times[b]));
     let mut new = old.clone();
@@ -501,7 +498,7 @@ mod tests {
     }
 
     fn steps(kfs: &[Isometry3<f64>]) -> Vec<f64> {
-        kfs.windows(2).map(|w| (centre(&w[1]) - centre(&w[0])).norm()).collect()
+        kfs.windows(2).map(|w| (camera_centre(&w[1]) - camera_centre(&w[0])).norm()).collect()
     }
 
     fn spread(v: &[f64]) -> f64 {
