@@ -10,6 +10,7 @@
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{camera_centre, derotated_parallax, parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
+use super::loops::{close_loops, LoopConfig, LoopStats};
 use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3};
@@ -95,6 +96,9 @@ pub struct TrackConfig {
     pub min_parallax_deg: f64,
     /// Frames to try relocalisation before starting a new map (monocular).
     pub reloc_frames: usize,
+    /// Loop closure before the final global BA (monocular maps;
+    /// [`super::loops`]); `None` skips it.
+    pub loops: Option<LoopConfig>,
 }
 
 impl Default for TrackConfig {
@@ -111,6 +115,7 @@ impl Default for TrackConfig {
             depth_max: 8.0,
             min_parallax_deg: 1.0,
             reloc_frames: 15,
+            loops: Some(LoopConfig::default()),
         }
     }
 }
@@ -159,6 +164,8 @@ pub struct TrackStats {
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
     pub low_parallax: bool,
+    /// Loop closure of each map (in map order) before the final BA.
+    pub loops: Vec<LoopStats>,
 }
 
 /// The scale of one merge (a younger map brought into an older one), for
@@ -208,6 +215,8 @@ pub struct TrackTimings {
     pub merge_s: f64,
     /// The final full bundle adjustment.
     pub final_ba_s: f64,
+    /// Loop closure (candidates, verification, fusion) before the final BA.
+    pub loops_s: f64,
     /// Localising untracked frames at the end.
     pub pending_s: f64,
 }
@@ -1306,6 +1315,15 @@ impl Tracker {
             }
         }
         let (k, px) = (self.k, self.cfg.inlier_px);
+        let t0 = Instant::now();
+        if let (false, Some(lc)) = (self.rgbd, &self.cfg.loops) {
+            for map in &mut self.maps {
+                if map.kfs.len() >= 3 {
+                    self.stats.loops.push(close_loops(map, &k, self.width, self.height, lc));
+                }
+            }
+        }
+        self.timings.loops_s += t0.elapsed().as_secs_f64();
         let t0 = Instant::now();
         if !self.rgbd && self.cfg.local_ba {
             for map in &mut self.maps {
