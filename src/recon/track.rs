@@ -164,7 +164,7 @@ pub struct TrackStats {
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
     pub low_parallax: bool,
-    /// Loop closure of each map (in map order) before the final BA.
+    /// Loop closure before the final BA: each pass over each map.
     pub loops: Vec<LoopStats>,
 }
 
@@ -1316,23 +1316,33 @@ impl Tracker {
         }
         let (k, px) = (self.k, self.cfg.inlier_px);
         let t0 = Instant::now();
-        if let (false, Some(lc)) = (self.rgbd, &self.cfg.loops) {
-            for map in &mut self.maps {
-                if map.kfs.len() >= 3 {
-                    self.stats.loops.push(close_loops(map, &k, self.width, self.height, lc));
-                }
-            }
-        }
-        self.timings.loops_s += t0.elapsed().as_secs_f64();
-        let t0 = Instant::now();
+        // Loop closure (monocular): duplicates of points seen again fused,
+        // then the global BA ties the loop; repeated `passes` times.
+        let passes = match (self.rgbd, &self.cfg.loops) {
+            (false, Some(lc)) => lc.passes.max(1),
+            _ => 1,
+        };
+        let mut loops_s = 0.0;
         if !self.rgbd && self.cfg.local_ba {
-            for map in &mut self.maps {
-                if map.kfs.len() >= 3 && bundle_adjust(map, &k, px, usize::MAX, GLOBAL_BA_ITERATIONS) {
-                    self.stats.ba_runs += 1;
+            for (mi, map) in self.maps.iter_mut().enumerate() {
+                if map.kfs.len() < 3 {
+                    continue;
+                }
+                for pass in 0..passes {
+                    if let Some(lc) = &self.cfg.loops {
+                        let tl = Instant::now();
+                        let stats = LoopStats { map: mi, pass, ..close_loops(map, &k, self.width, self.height, lc) };
+                        self.stats.loops.push(stats);
+                        loops_s += tl.elapsed().as_secs_f64();
+                    }
+                    if bundle_adjust(map, &k, px, usize::MAX, GLOBAL_BA_ITERATIONS) {
+                        self.stats.ba_runs += 1;
+                    }
                 }
             }
         }
-        self.timings.final_ba_s += t0.elapsed().as_secs_f64();
+        self.timings.loops_s += loops_s;
+        self.timings.final_ba_s += t0.elapsed().as_secs_f64() - loops_s;
         let t0 = Instant::now();
         let r = self.localise_pending();
         self.timings.pending_s += t0.elapsed().as_secs_f64();
