@@ -26,6 +26,14 @@
 //! 4. **Fusion** ([`fuse`]): the inlier pairs' points are merged (union of
 //!    observations, one per keyframe: an observation in a keyframe that
 //!    already sees the kept point is dropped).
+//! 5. **Weak points** ([`drop_weak_points`]): points whose observers still
+//!    span less than 2° at the point after the fusion are dropped where
+//!    their keyframes hold enough well-triangulated ones. Their depths are
+//!    noise, and biased towards the camera (tracking kept the narrow-baseline
+//!    triangulations whose noise looked like parallax); in a walk with
+//!    turns on the spot they outnumber the good points of those keyframes
+//!    and pull the bundle adjustment's baselines short (evaluation seed
+//!    1000001: its cloud 9 % too close to the cameras).
 //!
 //! Owns: Sim3 fitting, keyframe-pair verification, duplicate fusion. Knows
 //! the tracker's data model ([`Map`], [`KeyFrame`], [`MapPoint`]) but not
@@ -33,7 +41,7 @@
 
 use super::features::{match_brute, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{camera_centre, Pinhole};
-use super::track::{KeyFrame, Map, MapPoint};
+use super::track::{point_parallax_deg, KeyFrame, Map, MapPoint};
 use nalgebra::{Matrix3, Point3, UnitQuaternion, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -264,6 +272,14 @@ pub struct LoopConfig {
     pub max_view_angle_deg: f64,
     /// Verification of each pair.
     pub sim3: Sim3Config,
+    /// Points whose observers span less than this angle at the point
+    /// ([`drop_weak_points`]; the merge's threshold for a well-triangulated
+    /// point)...
+    pub weak_parallax_deg: f64,
+    /// ... are dropped when every keyframe observing them keeps at least
+    /// this many better points (the inliers a merge needs to locate a
+    /// keyframe), so no keyframe is left without constraints.
+    pub weak_min_good: usize,
     /// Passes of loop closure, each followed by a global bundle
     /// adjustment: the second finds the pairs that the first adjustment
     /// brought into agreement (1000001: cloud 6.5 → 5.9 cm, dev seed 3
@@ -273,7 +289,7 @@ pub struct LoopConfig {
 
 impl Default for LoopConfig {
     fn default() -> Self {
-        LoopConfig { min_gap: 4, max_shared: 0.5, min_overlap: 0.3, candidates_per_keyframe: 3, max_view_angle_deg: 45.0, sim3: Sim3Config::default(), passes: 2 }
+        LoopConfig { min_gap: 4, max_shared: 0.5, min_overlap: 0.3, candidates_per_keyframe: 3, max_view_angle_deg: 45.0, sim3: Sim3Config::default(), weak_parallax_deg: 2.0, weak_min_good: 40, passes: 2 }
     }
 }
 
@@ -307,6 +323,8 @@ pub struct LoopStats {
     /// Observations dropped because the kept point was already seen in
     /// that keyframe by another feature.
     pub observations_dropped: usize,
+    /// Weakly triangulated points dropped ([`drop_weak_points`]).
+    pub weak_points_dropped: usize,
     /// Median Sim3 scale over the verified pairs.
     pub median_scale: Option<f64>,
     /// Every verified pair.
@@ -414,7 +432,29 @@ pub fn close_loops(map: &mut Map, k: &Pinhole, width: u32, height: u32, cfg: &Lo
     let mut scales: Vec<f64> = stats.pairs.iter().map(|p| p.scale).collect();
     scales.sort_by(|x, y| x.total_cmp(y));
     stats.median_scale = scales.get(scales.len() / 2).copied();
+    stats.weak_points_dropped = drop_weak_points(map, cfg.weak_parallax_deg, cfg.weak_min_good);
     stats
+}
+
+/// Drops (marks bad, frees their features) the good points of `map` whose
+/// observers span less than `min_parallax_deg` at the point, provided
+/// every keyframe observing such a point sees at least `min_good` points
+/// that span more. Returns how many were dropped.
+pub fn drop_weak_points(map: &mut Map, min_parallax_deg: f64, min_good: usize) -> usize {
+    let parallax: Vec<f64> = (0..map.points.len()).map(|p| if map.points[p].bad { 0.0 } else { point_parallax_deg(map, p) }).collect();
+    let good_in: Vec<usize> = map.kfs.iter().map(|kf| kf.point_of.iter().flatten().filter(|&&p| parallax.get(p).is_some_and(|&a| a >= min_parallax_deg)).count()).collect();
+    let weak: Vec<usize> = (0..map.points.len())
+        .filter(|&p| !map.points[p].bad && parallax[p] < min_parallax_deg && map.points[p].obs.iter().all(|o| good_in.get(o.0).is_some_and(|&g| g >= min_good)))
+        .collect();
+    for &p in &weak {
+        for (kf, fi) in std::mem::take(&mut map.points[p].obs) {
+            if let Some(slot) = map.kfs.get_mut(kf).and_then(|k| k.point_of.get_mut(fi)) {
+                *slot = None;
+            }
+        }
+        map.points[p].bad = true;
+    }
+    weak.len()
 }
 
 #[cfg(test)]
@@ -465,6 +505,131 @@ mod tests {
         // Pure noise does not verify.
         let c = cloud(&mut rng, 100);
         assert!(sim3_ransac(&a, &c, &Sim3Config::default(), 5).is_none());
+    }
+
+
+    const W: u32 = 640;
+    const H: u32 = 480;
+    const K: Pinhole = Pinhole { fx: 500.0, fy: 500.0, cx: 320.0, cy: 240.0 };
+
+    /// A keyframe at `centre` looking along +z whose features are the
+    /// projections of `world` (with their descriptors); no map points yet.
+    fn keyframe(centre: Vector3<f64>, world: &[(Point3<f64>, [u64; 4])]) -> KeyFrame {
+        let cam_from_world = nalgebra::Isometry3::translation(-centre.x, -centre.y, -centre.z);
+        let mut feats = super::super::features::Features::default();
+        for (x, d) in world {
+            if let Some(uv) = K.project(&(cam_from_world * x)) {
+                if uv.x >= 0.0 && uv.y >= 0.0 && uv.x < W as f64 && uv.y < H as f64 {
+                    feats.points.push(uv);
+                    feats.desc.push(*d);
+                    feats.octave.push(0);
+                }
+            }
+        }
+        let n = feats.len();
+        KeyFrame { frame_index: 0, t: 0.0, cam_from_world, feats, point_of: vec![None; n], image: opencv::core::Mat::default(), depth: None }
+    }
+
+    /// Adds one map point at `pos` per feature index `fi` seen by all of `kfs`
+    /// (same feature order in each: the keyframes see the same world list).
+    fn add_points(map: &mut Map, kfs: &[usize], positions: &[Point3<f64>]) {
+        for (fi, pos) in positions.iter().enumerate() {
+            let pid = map.points.len();
+            let desc = map.kfs[kfs[0]].feats.desc[fi];
+            map.points.push(MapPoint { pos: *pos, desc, obs: kfs.iter().map(|&k| (k, fi)).collect(), bad: false });
+            for &k in kfs {
+                map.kfs[k].point_of[fi] = Some(pid);
+            }
+        }
+    }
+
+    #[test]
+    fn close_loops_fuses_a_drifted_duplicate_of_the_first_keyframes_points() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        // A textured wall area 3-4 m ahead; every keyframe sees all of it.
+        let world: Vec<(Point3<f64>, [u64; 4])> = (0..120)
+            .map(|_| (Point3::new(rng.random_range(-1.5..1.5), rng.random_range(-1.0..1.0), rng.random_range(3.0..4.0)), [rng.random(), rng.random(), rng.random(), rng.random()]))
+            .collect();
+        let mut map = Map::default();
+        // Keyframes 0-2 at the start; 3-6 elsewhere, seeing nothing of it;
+        // 7-9 back near the start (the loop).
+        let centres = [0.0, 0.1, 0.2, 5.0, 6.0, 7.0, 8.0, 0.05, 0.15, 0.25];
+        for (i, &x) in centres.iter().enumerate() {
+            let pts: &[(Point3<f64>, [u64; 4])] = if (3..7).contains(&i) { &[] } else { &world };
+            map.kfs.push(keyframe(Vector3::new(x, 0.0, 0.0), pts));
+        }
+        // The first visit's points are exact; the second visit's map drifted
+        // by 8 % (points and its keyframes scaled about keyframe 8's centre),
+        // so its duplicate points sit elsewhere in the map.
+        let exact: Vec<Point3<f64>> = world.iter().map(|w| w.0).collect();
+        add_points(&mut map, &[0, 1, 2], &exact);
+        let c8 = Vector3::new(0.15, 0.0, 0.0);
+        let drifted: Vec<Point3<f64>> = exact.iter().map(|x| Point3::from(c8 + (x.coords - c8) * 1.08)).collect();
+        add_points(&mut map, &[7, 8, 9], &drifted);
+        for (kf, &x) in map.kfs.iter_mut().zip(&centres).skip(7) {
+            let c2 = c8 + (Vector3::new(x, 0.0, 0.0) - c8) * 1.08;
+            kf.cam_from_world = nalgebra::Isometry3::translation(-c2.x, -c2.y, -c2.z);
+        }
+        let stats = close_loops(&mut map, &K, W, H, &LoopConfig { weak_min_good: usize::MAX, ..LoopConfig::default() });
+        assert!(stats.pairs_verified >= 3, "{stats:?}");
+        // Each pair sees the second visit's map 8 % larger than the first's.
+        for p in &stats.pairs {
+            assert!((p.scale - 1.08).abs() < 0.01, "{p:?}");
+        }
+        assert_eq!(stats.points_fused, 120, "{stats:?}");
+        let good: Vec<&MapPoint> = map.points.iter().filter(|p| !p.bad).collect();
+        assert_eq!(good.len(), 120);
+        for p in good {
+            let mut kfs: Vec<usize> = p.obs.iter().map(|o| o.0).collect();
+            kfs.sort();
+            assert_eq!(kfs, vec![0, 1, 2, 7, 8, 9]);
+        }
+        // Every feature points at the point that lists it.
+        for (ki, kf) in map.kfs.iter().enumerate() {
+            for (fi, p) in kf.point_of.iter().enumerate() {
+                if let Some(p) = p {
+                    assert!(map.points[*p].obs.contains(&(ki, fi)));
+                }
+            }
+        }
+        // Shuffled descriptors (no true duplicate) verify nothing.
+        let mut other = Map::default();
+        for (i, &x) in centres.iter().enumerate() {
+            let pts: Vec<(Point3<f64>, [u64; 4])> = if (3..7).contains(&i) { vec![] } else if i < 3 { world.clone() } else { world.iter().map(|w| (w.0, [rng.random(), rng.random(), rng.random(), rng.random()])).collect() };
+            other.kfs.push(keyframe(Vector3::new(x, 0.0, 0.0), &pts));
+        }
+        add_points(&mut other, &[0, 1, 2], &exact);
+        add_points(&mut other, &[7, 8, 9], &exact);
+        let none = close_loops(&mut other, &K, W, H, &LoopConfig::default());
+        assert!(none.candidates > 0 && none.pairs_verified == 0 && none.points_fused == 0, "{none:?}");
+    }
+
+    #[test]
+    fn weak_points_are_dropped_only_where_enough_good_ones_remain() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let world: Vec<(Point3<f64>, [u64; 4])> = (0..60).map(|_| (Point3::new(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0), 3.0), [rng.random(); 4])).collect();
+        let mut map = Map::default();
+        // Keyframes 0 and 1 are 0.5 m apart (about 9.5° at 3 m), 1 and 2
+        // 2 cm apart (0.4°).
+        for x in [0.0, 0.5, 0.52] {
+            map.kfs.push(keyframe(Vector3::new(x, 0.0, 0.0), &world));
+        }
+        let pos: Vec<Point3<f64>> = world.iter().map(|w| w.0).collect();
+        // 50 well-triangulated points (keyframes 0, 1, 2), 10 weak ones (1, 2).
+        for (fi, p) in pos.iter().enumerate() {
+            let kfs: &[usize] = if fi < 50 { &[0, 1, 2] } else { &[1, 2] };
+            let pid = map.points.len();
+            map.points.push(MapPoint { pos: *p, desc: world[fi].1, obs: kfs.iter().map(|&k| (k, fi)).collect(), bad: false });
+            for &k in kfs {
+                map.kfs[k].point_of[fi] = Some(pid);
+            }
+        }
+        // Keyframes 1 and 2 keep 50 good points: the 10 weak ones go.
+        // Asking for more good points than they have keeps every point.
+        assert_eq!(drop_weak_points(&mut map, 2.0, 51), 0);
+        assert_eq!(drop_weak_points(&mut map, 2.0, 50), 10);
+        assert!(map.points[50..].iter().all(|p| p.bad && p.obs.is_empty()));
+        assert!(map.kfs[1].point_of[55].is_none() && map.kfs[1].point_of[5] == Some(5));
     }
 
     #[test]

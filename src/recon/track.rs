@@ -1704,7 +1704,7 @@ fn agreeing_anchor(samples: &[(usize, ScaleSample)]) -> Option<usize> {
 
 /// The widest angle (degrees) at map point `p` between the rays from the
 /// keyframes that observe it: how well its depth is triangulated.
-fn point_parallax_deg(map: &Map, p: usize) -> f64 {
+pub(crate) fn point_parallax_deg(map: &Map, p: usize) -> f64 {
     let Some(mp) = map.points.get(p) else { return 0.0 };
     let centres: Vec<Point3<f64>> = mp.obs.iter().filter_map(|&(k, _)| map.kfs.get(k)).map(|k| camera_centre(&k.cam_from_world)).collect();
     let mut min_cos: f64 = 1.0;
