@@ -159,6 +159,37 @@ pub struct TrackStats {
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
     pub low_parallax: bool,
+    /// Every map left at the end (after merging), in the order kept.
+    pub map_spans: Vec<MapSpan>,
+    /// Where the attempts to merge maps stopped.
+    pub merge_tries: MergeTries,
+}
+
+/// One map at the end of tracking, for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MapSpan {
+    /// First and last frame tracked in it.
+    pub first_frame: usize,
+    pub last_frame: usize,
+    pub keyframes: usize,
+    /// Frames with a pose in it.
+    pub frames: usize,
+    pub points: usize,
+}
+
+/// Counters of the map-merging attempts, for the report: how far each got.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MergeTries {
+    /// (young keyframe, older map) pairs tried.
+    pub tried: usize,
+    /// Of those, located in the older map (enough PnP inliers).
+    pub located: usize,
+    /// Scale estimates refused: too few depth ratios.
+    pub scale_few_ratios: usize,
+    /// Scale estimates refused: ratios spread too widely.
+    pub scale_spread: usize,
+    /// Merges refused because located keyframes disagreed on the scale.
+    pub scale_disagreement: usize,
 }
 
 /// The scale of one merge (a younger map brought into an older one), for
@@ -419,6 +450,10 @@ const TRI_PARTNERS: usize = 6;
 /// 0.01 with many more keyframes; larger keeps depth errors small, smaller
 /// keeps the map growing while a phone mostly turns on the spot).
 const TRI_MIN_BASELINE_RATIO: f64 = 0.01;
+/// Baseline / median scene depth of a partner that gives new points their
+/// 1° parallax (`TrackConfig::min_parallax_deg`) at up to about twice the
+/// median depth (0.035 rad = 2°).
+const TRI_GOOD_BASELINE_RATIO: f64 = 0.035;
 /// Keyframes (the new one included) that must agree on a new point.
 const TRI_MIN_VIEWS: usize = 3;
 /// Epipolar distance accepted when matching for triangulation (pixels at
@@ -499,6 +534,16 @@ impl Tracker {
     /// Processes one frame: `image` BGR and `depth` (metres) at tracking
     /// resolution, `feats` extracted from it.
     pub fn track(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
+        let nf = feats.len();
+        let r = self.track_inner(frame_index, t, image, depth, feats);
+        if debug_on() {
+            let m = self.maps.last();
+            eprintln!("DBG frame {frame_index} feats {nf} state {:?} maps {} kfs {} pts {} ref_tracked {} lost_for {}", r.as_ref().ok(), self.maps.len(), m.map(|m| m.kfs.len()).unwrap_or(0), m.map(|m| m.points.len()).unwrap_or(0), self.ref_tracked, self.lost_for);
+        }
+        r
+    }
+
+    fn track_inner(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
         if self.maps.is_empty() || (self.lost && self.lost_for >= self.cfg.reloc_frames && !self.rgbd) {
             let t0 = Instant::now();
             let r = self.initialise(frame_index, t, image, depth, feats);
@@ -1016,6 +1061,7 @@ impl Tracker {
             if n == 0 {
                 continue;
             }
+            self.stats.merge_tries.tried += 1;
             // Spread the tried keyframes over the map and over attempts.
             // The newest keyframes first (a map is most often seen again
             // right after it was lost), then a sample spread over the map.
@@ -1023,9 +1069,13 @@ impl Tracker {
             let mut order: Vec<usize> = (n.saturating_sub(recent)..n).rev().collect();
             order.extend(((self.merge_attempts % stride)..n.saturating_sub(recent)).step_by(stride));
             let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else { continue };
+            if debug_on() {
+                eprintln!("DBG merge: young kf {} (frame {}) in map {ai}: {} inliers", kfb, kf.frame_index, matched_a.iter().flatten().count());
+            }
             if matched_a.iter().flatten().count() < MERGE_MIN_INLIERS {
                 continue;
             }
+            self.stats.merge_tries.located += 1;
             // Guided matching of all of the older map's points from that
             // pose: many more features matched in both maps than the one
             // keyframe's brute-force matches give, for the scale.
@@ -1048,12 +1098,23 @@ impl Tracker {
         let max_spread = if thorough { FINAL_MERGE_MAX_SCALE_SPREAD } else { MERGE_MAX_SCALE_SPREAD };
         let mut chosen = None;
         for ai in (0..self.maps.len() - 1).rev() {
-            let samples: Vec<(usize, ScaleSample)> = (0..self.located.len())
-                .filter(|&li| self.located[li].map == ai)
-                .filter_map(|li| self.merge_scale(&self.located[li]).map(|s| (li, s)))
-                .filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread <= max_spread && s.scale.is_finite() && s.scale > 0.0)
-                .collect();
-            let Some(best) = agreeing_anchor(&samples) else { continue };
+            let all: Vec<(usize, ScaleSample)> = (0..self.located.len()).filter(|&li| self.located[li].map == ai).filter_map(|li| self.merge_scale(&self.located[li]).map(|s| (li, s))).collect();
+            if debug_on() {
+                for (li, s) in &all {
+                    eprintln!("DBG scale: map {ai} located kf {}: scale {:.3} spread {:.2} ratios {}/{}/{}", self.located[*li].kf, s.scale, s.spread, s.from_map_points, s.from_young, s.from_old);
+                }
+            }
+            let few = all.iter().filter(|(_, s)| s.count() < MERGE_MIN_SHARED).count();
+            let spread = all.iter().filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread > max_spread).count();
+            self.stats.merge_tries.scale_few_ratios += few;
+            self.stats.merge_tries.scale_spread += spread;
+            let samples: Vec<(usize, ScaleSample)> = all.into_iter().filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread <= max_spread && s.scale.is_finite() && s.scale > 0.0).collect();
+            let Some(best) = agreeing_anchor(&samples) else {
+                if !samples.is_empty() {
+                    self.stats.merge_tries.scale_disagreement += 1;
+                }
+                continue;
+            };
             let (li, anchor) = samples[best];
             let cross: Vec<(usize, f64)> = samples.iter().filter(|(l, _)| *l != li).map(|(l, s)| (self.maps.last().map(|m| m.kfs[self.located[*l].kf].frame_index).unwrap_or(0), s.scale)).collect();
             chosen = Some((li, cross, anchor));
@@ -1318,6 +1379,17 @@ impl Tracker {
         let t0 = Instant::now();
         let r = self.localise_pending();
         self.timings.pending_s += t0.elapsed().as_secs_f64();
+        self.stats.map_spans = self
+            .maps
+            .iter()
+            .map(|m| MapSpan {
+                first_frame: m.frames.first().map(|f| f.frame_index).unwrap_or(0),
+                last_frame: m.frames.last().map(|f| f.frame_index).unwrap_or(0),
+                keyframes: m.kfs.len(),
+                frames: m.frames.len(),
+                points: m.points.iter().filter(|p| !p.bad).count(),
+            })
+            .collect();
         r
     }
 
@@ -1506,22 +1578,13 @@ impl Tracker {
         depths.sort_by(|a, b| a.total_cmp(b));
         let median_depth = depths[depths.len() / 2];
         let ci = camera_centre(&pose_i);
-        let mut partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
+        let partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
             .filter_map(|j| {
                 let r = (camera_centre(&map.kfs[j].cam_from_world) - ci).norm() / median_depth;
                 (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
             })
             .collect();
-        // The widest baselines (depth accuracy) and the newest keyframes
-        // (they see the area that just came into view).
-        let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
-        partners.sort_by(|a, b| b.0.total_cmp(&a.0));
-        partners.truncate(TRI_PARTNERS - newest.len());
-        for p in newest {
-            if !partners.iter().any(|q| q.1 == p.1) {
-                partners.push(p);
-            }
-        }
+        let partners = choose_partners(&partners);
         // Epipolar matches of every partner: feature of kfi -> (partner, feature).
         let nf = map.kfs[kfi].feats.len();
         let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];
@@ -1535,26 +1598,45 @@ impl Tracker {
         let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
         let pa = map.kfs[kfi].cam_from_world;
         let ca = camera_centre(&pa);
+        let mut dbg = [0usize; 5];
+        if debug_on() {
+            eprintln!("DBG tri kf {kfi} frame {} median_depth {median_depth:.2} partners {:?}", map.kfs[kfi].frame_index, partners.iter().map(|(r, j)| format!("{}:{r:.3}", map.kfs[*j].frame_index)).collect::<Vec<_>>());
+        }
         for (fa, cand) in cands.into_iter().enumerate() {
             if cand.len() + 1 < min_views {
                 continue;
             }
+            dbg[3] += 1;
             // Triangulate with the widest partner, then every other partner
             // must see the point where it matched (a wrong match on
             // repetitive texture rarely agrees with a third view).
             let ua = map.kfs[kfi].feats.points[fa];
-            let (other, fb) = cand[0];
-            let pb = map.kfs[other].cam_from_world;
-            let ub = map.kfs[other].feats.points[fb];
-            let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
-            let cb = camera_centre(&pb);
-            if parallax_cos(&x, &ca, &cb) > cos_min || !ok(k.project(&(pa * x)), &ua) {
-                continue;
+            // The widest partner whose match gives a point that enough
+            // other partners see where they matched: on repetitive texture
+            // (floor tiles) the widest partner's match along the epipolar
+            // line is often a neighbouring tile while the nearer partners
+            // agree on the right one.
+            let mut chosen = None;
+            for &(other, fb) in &cand {
+                let pb = map.kfs[other].cam_from_world;
+                let ub = map.kfs[other].feats.points[fb];
+                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { dbg[0] += 1; continue };
+                if parallax_cos(&x, &ca, &camera_centre(&pb)) > cos_min {
+                    dbg[1] += 1;
+                    continue;
+                }
+                if !ok(k.project(&(pa * x)), &ua) {
+                    dbg[2] += 1;
+                    continue;
+                }
+                dbg[4] += 1;
+                let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
+                if views.len() + 1 >= min_views && views.contains(&(other, fb)) {
+                    chosen = Some((x, views));
+                    break;
+                }
             }
-            let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
-            if views.len() + 1 < min_views || !views.contains(&(other, fb)) {
-                continue;
-            }
+            let Some((x, views)) = chosen else { continue };
             let pid = map.points.len();
             let mut obs = views.clone();
             obs.push((kfi, fa));
@@ -1564,6 +1646,9 @@ impl Tracker {
                 map.kfs[o].point_of[f] = Some(pid);
             }
             added += 1;
+        }
+        if debug_on() {
+            eprintln!("DBG tri kf {kfi}: trifail {} parallaxfail {} reprojfail {} cands {} ok {} added {added}", dbg[0], dbg[1], dbg[2], dbg[3], dbg[4]);
         }
         added
     }
@@ -1661,6 +1746,31 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         }
     }
     true
+}
+
+fn debug_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("ROOMSCRIBE_DEBUG_TRACK").is_some())
+}
+
+/// Triangulation partners of a new keyframe among `cands` (baseline /
+/// median depth, keyframe; oldest first): the newest ones (they see the area
+/// that just came into view, with a narrow baseline), the newest ones with
+/// at least [`TRI_GOOD_BASELINE_RATIO`] (that area from far enough apart for
+/// a ≥ 1° parallax: while a phone walks and turns, the area entering view is
+/// seen by the last few keyframes only, and the widest partners do not see
+/// it), and the widest (depth accuracy), [`TRI_PARTNERS`] / 3 each; widest
+/// baseline first.
+fn choose_partners(cands: &[(f64, usize)]) -> Vec<(f64, usize)> {
+    let per = TRI_PARTNERS / 3;
+    let mut out: Vec<(f64, usize)> = cands.iter().rev().take(per).copied().collect();
+    let good: Vec<(f64, usize)> = cands.iter().rev().filter(|c| c.0 >= TRI_GOOD_BASELINE_RATIO && !out.iter().any(|o| o.1 == c.1)).take(per).copied().collect();
+    out.extend(good);
+    let mut rest: Vec<(f64, usize)> = cands.iter().filter(|c| !out.iter().any(|o| o.1 == c.1)).copied().collect();
+    rest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.extend(rest.into_iter().take(TRI_PARTNERS.saturating_sub(out.len())));
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out
 }
 
 /// Which of the merge scale `samples` (located keyframe, sample) anchors
