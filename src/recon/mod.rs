@@ -14,6 +14,7 @@
 
 pub mod align;
 pub mod ba;
+pub mod bridge;
 pub mod calib;
 pub mod calibrate;
 pub mod dense;

@@ -255,6 +255,9 @@ struct PendingFrame {
 const RELOC_PNP_KEYFRAMES: usize = 3;
 /// Untracked frames kept for later localisation at most.
 const PENDING_MAX: usize = 300;
+/// Untracked frames whose features are kept for joining maps at most
+/// (20 s at 30 fps; about 60 KB each at 1125 features).
+const LOST_FRAMES_MAX: usize = 600;
 /// Keyframes (nearest in time) tried when localising a pending frame.
 const PENDING_KEYFRAMES: usize = 6;
 /// Pending frames further than this (frames) from every keyframe of a map
@@ -394,6 +397,10 @@ pub struct Tracker {
     init: Option<InitRef>,
     fallback: Option<FallbackInit>,
     pending: Vec<PendingFrame>,
+    /// Every untracked frame's features (monocular; the newest
+    /// [`LOST_FRAMES_MAX`]), for joining maps across the gap later
+    /// (`super::bridge`).
+    pub lost_frames: Vec<(usize, f64, Features)>,
     merge_attempts: usize,
     located: Vec<Located>,
     last: Option<Isometry3<f64>>,
@@ -450,6 +457,11 @@ const TRI_PARTNERS: usize = 6;
 /// 0.01 with many more keyframes; larger keeps depth errors small, smaller
 /// keeps the map growing while a phone mostly turns on the spot).
 const TRI_MIN_BASELINE_RATIO: f64 = 0.01;
+/// A new keyframe tracking fewer map points than this is about to lose the
+/// view (healthy tracking at 640 px holds 300-400; the 30 s speed video's
+/// losses came after 243 → 183 → 121 → 65 → 34 over five keyframes of a
+/// walk that turned).
+const TRI_STARVING_POINTS: usize = 200;
 /// Baseline / median scene depth of a partner that gives new points their
 /// 1° parallax (`TrackConfig::min_parallax_deg`) at up to about twice the
 /// median depth (0.035 rad = 2°).
@@ -506,6 +518,7 @@ impl Tracker {
             init: None,
             fallback: None,
             pending: vec![],
+            lost_frames: vec![],
             merge_attempts: 0,
             located: vec![],
             last: None,
@@ -901,6 +914,9 @@ impl Tracker {
         }
         // Most matches first; ties keep `order` (stable sort).
         cands.sort_by_key(|c| std::cmp::Reverse(c.1.len()));
+        if debug_on() {
+            eprintln!("DBG reloc: {} kfs, best matches {:?}", order.len(), cands.iter().take(3).map(|c| (map.kfs[c.0].frame_index, c.1.len())).collect::<Vec<_>>());
+        }
         for (kfi, pairs) in cands.into_iter().take(RELOC_PNP_KEYFRAMES) {
             let pts: Vec<Point3<f64>> = pairs.iter().map(|&(_, p)| map.points[p].pos).collect();
             let uv: Vec<Point2<f64>> = pairs.iter().map(|&(i, _)| feats.points[i]).collect();
@@ -1026,6 +1042,10 @@ impl Tracker {
         if self.pending.len() >= PENDING_MAX {
             self.pending.remove(0);
         }
+        if self.lost_frames.len() >= LOST_FRAMES_MAX {
+            self.lost_frames.remove(0);
+        }
+        self.lost_frames.push((frame_index, t, feats.clone()));
         self.pending.push(PendingFrame { frame_index, t, feats });
     }
 
@@ -1068,7 +1088,15 @@ impl Tracker {
             let stride = n.div_ceil(MERGE_KEYFRAMES).max(1);
             let mut order: Vec<usize> = (n.saturating_sub(recent)..n).rev().collect();
             order.extend(((self.merge_attempts % stride)..n.saturating_sub(recent)).step_by(stride));
-            let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else { continue };
+            if std::env::var_os("ROOMSCRIBE_MERGE_ALL").is_some() {
+                order = (0..n).rev().collect();
+            }
+            let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else {
+                if debug_on() {
+                    eprintln!("DBG merge: young kf {} (frame {}) in map {ai}: not located", kfb, kf.frame_index);
+                }
+                continue;
+            };
             if debug_on() {
                 eprintln!("DBG merge: young kf {} (frame {}) in map {ai}: {} inliers", kfb, kf.frame_index, matched_a.iter().flatten().count());
             }
@@ -1142,37 +1170,9 @@ impl Tracker {
         // x_a = s R_a^T R_b x_b + R_a^T (s t_b - t_a)
         let r_ab = pose_a.rotation.inverse() * pose_b.rotation;
         let t_ab = pose_a.rotation.inverse() * (pose_b.translation.vector * s - pose_a.translation.vector);
-        let to_a = |x: &Point3<f64>| Point3::from(r_ab * x.coords * s + t_ab);
-        let pose_to_a = |cam_from_b: &Isometry3<f64>| {
-            // Camera centre and orientation carried over; translation rescaled.
-            let c_b = camera_centre(cam_from_b);
-            let rot = cam_from_b.rotation * r_ab.inverse();
-            let c_a = to_a(&c_b);
-            Isometry3::from_parts((-(rot * c_a.coords)).into(), rot)
-        };
-        let a = &mut self.maps[ai];
-        let (kf_off, pt_off) = (a.kfs.len(), a.points.len());
         let last_kf_b = kfb;
-        for mut p in b.points {
-            p.pos = to_a(&p.pos);
-            for o in &mut p.obs {
-                o.0 += kf_off;
-            }
-            a.points.push(p);
-        }
-        for mut k in b.kfs {
-            k.cam_from_world = pose_to_a(&k.cam_from_world);
-            for p in k.point_of.iter_mut().flatten() {
-                *p += pt_off;
-            }
-            a.kfs.push(k);
-        }
-        for mut f in b.frames {
-            f.ref_kf += kf_off;
-            f.cam_from_ref.translation.vector *= s;
-            a.frames.push(f);
-        }
-        a.frames.sort_by_key(|f| f.frame_index);
+        let a = &mut self.maps[ai];
+        let kf_off = append_similar(a, b, s, &r_ab, &t_ab);
         // Fuse the points both maps matched in the merge keyframe.
         let kfm = kf_off + last_kf_b;
         for (fi, pa) in matched_a.iter().enumerate() {
@@ -1379,8 +1379,13 @@ impl Tracker {
         let t0 = Instant::now();
         let r = self.localise_pending();
         self.timings.pending_s += t0.elapsed().as_secs_f64();
-        self.stats.map_spans = self
-            .maps
+        self.stats.map_spans = self.map_spans();
+        r
+    }
+
+    /// Every map's span (for the report).
+    pub fn map_spans(&self) -> Vec<MapSpan> {
+        self.maps
             .iter()
             .map(|m| MapSpan {
                 first_frame: m.frames.first().map(|f| f.frame_index).unwrap_or(0),
@@ -1389,8 +1394,7 @@ impl Tracker {
                 frames: m.frames.len(),
                 points: m.points.iter().filter(|p| !p.bad).count(),
             })
-            .collect();
-        r
+            .collect()
     }
 
     fn localise_pending(&mut self) -> Result<(), ReconError> {
@@ -1584,7 +1588,30 @@ impl Tracker {
                 (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
             })
             .collect();
-        let partners = choose_partners(&partners);
+        // A keyframe that tracks few points is about to lose the view (a
+        // walk that turns: the area entering view is seen by the last few
+        // keyframes only, and the widest partners do not see it): its new
+        // points come from the partners that see that area, and from each
+        // partner in turn. Otherwise depth accuracy rules: the widest
+        // partners, the widest one's match only.
+        let starving = depths.len() < TRI_STARVING_POINTS;
+        let partners = if starving {
+            choose_partners(&partners)
+        } else {
+            let mut partners = partners;
+            // The widest baselines (depth accuracy) and the newest keyframes
+            // (they see the area that just came into view).
+            let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
+            partners.sort_by(|a, b| b.0.total_cmp(&a.0));
+            partners.truncate(TRI_PARTNERS - newest.len());
+            for p in newest {
+                if !partners.iter().any(|q| q.1 == p.1) {
+                    partners.push(p);
+                }
+            }
+            partners
+        };
+        let only_first = !starving;
         // Epipolar matches of every partner: feature of kfi -> (partner, feature).
         let nf = map.kfs[kfi].feats.len();
         let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];
@@ -1617,7 +1644,7 @@ impl Tracker {
             // line is often a neighbouring tile while the nearer partners
             // agree on the right one.
             let mut chosen = None;
-            for &(other, fb) in &cand {
+            for &(other, fb) in cand.iter().take(if only_first { 1 } else { usize::MAX }) {
                 let pb = map.kfs[other].cam_from_world;
                 let ub = map.kfs[other].feats.points[fb];
                 let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { dbg[0] += 1; continue };
@@ -1665,6 +1692,43 @@ impl Tracker {
             }
         }
     }
+}
+
+/// Appends map `b` to map `a`, brought into `a`'s frame by the similarity
+/// `x_a = s · r_ab · x_b + t_ab` (points, keyframe poses, tracked frames'
+/// offsets); `a`'s frames stay in time order. Returns the index in `a` of
+/// `b`'s first keyframe. No points are fused.
+pub fn append_similar(a: &mut Map, b: Map, s: f64, r_ab: &nalgebra::UnitQuaternion<f64>, t_ab: &nalgebra::Vector3<f64>) -> usize {
+    let to_a = |x: &Point3<f64>| Point3::from(r_ab * x.coords * s + t_ab);
+    let pose_to_a = |cam_from_b: &Isometry3<f64>| {
+        // Camera centre and orientation carried over; translation rescaled.
+        let c_b = camera_centre(cam_from_b);
+        let rot = cam_from_b.rotation * r_ab.inverse();
+        let c_a = to_a(&c_b);
+        Isometry3::from_parts((-(rot * c_a.coords)).into(), rot)
+    };
+    let (kf_off, pt_off) = (a.kfs.len(), a.points.len());
+    for mut p in b.points {
+        p.pos = to_a(&p.pos);
+        for o in &mut p.obs {
+            o.0 += kf_off;
+        }
+        a.points.push(p);
+    }
+    for mut k in b.kfs {
+        k.cam_from_world = pose_to_a(&k.cam_from_world);
+        for p in k.point_of.iter_mut().flatten() {
+            *p += pt_off;
+        }
+        a.kfs.push(k);
+    }
+    for mut f in b.frames {
+        f.ref_kf += kf_off;
+        f.cam_from_ref.translation.vector *= s;
+        a.frames.push(f);
+    }
+    a.frames.sort_by_key(|f| f.frame_index);
+    kf_off
 }
 
 /// Bundle adjustment of `map` over its last `window` keyframes (the map's
