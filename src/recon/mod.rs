@@ -14,7 +14,6 @@
 
 pub mod align;
 pub mod ba;
-pub mod bridge;
 pub mod calib;
 pub mod calibrate;
 pub mod dense;

@@ -4,7 +4,6 @@
 //! it (gravity, floor, yaw, scale) and returns cloud, trajectory and report.
 
 use super::align::{align, camera_up_prior, AlignConfig};
-use super::bridge;
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::drift::{self, DriftConfig, DriftKeyframe, DriftReport};
 use super::dense::{dense_points, typical_depth, DenseConfig};
@@ -66,8 +65,6 @@ pub struct ReconConfig {
     pub focal: FocalConfig,
     /// Scale drift correction of monocular maps from the camera height.
     pub drift: DriftConfig,
-    /// Joining monocular maps across turns on the spot.
-    pub bridge: bridge::BridgeConfig,
     /// Fusion voxel size for metric input (metres).
     pub voxel_m: f64,
     /// Seed for the randomised steps (plane RANSAC).
@@ -93,7 +90,6 @@ impl Default for ReconConfig {
             estimate_focal: true,
             focal: FocalConfig::default(),
             drift: DriftConfig::default(),
-            bridge: bridge::BridgeConfig::default(),
             voxel_m: 0.02,
             seed: 0,
         }
@@ -346,15 +342,6 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         tracker.finish()?;
         timings.tracking_s += tt.elapsed().as_secs_f64();
     }
-    // Maps separated by a turn on the spot, joined by the rotation across
-    // the gap and the camera height on both sides.
-    let bridges = if !use_given && !has_depth && tracker.maps.len() > 1 {
-        let b = bridge::bridge_maps(&mut tracker.maps, &tracker.lost_frames, &pin, &config.bridge);
-        tracker.stats.map_spans = tracker.map_spans();
-        b
-    } else {
-        vec![]
-    };
     let scale_drift = if !use_given && !has_depth && config.drift.enabled { correct_drift(&mut tracker, &config.drift) } else { None };
     let sel = selector.stats.clone();
     if sel.black > 0 {
@@ -536,7 +523,6 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         frames_used: sel.kept,
         selection: sel,
         tracking: tracker.stats.clone(),
-        tracking_bridges: bridges,
         rotation_only,
         keyframes,
         maps: tracker.maps.len(),

@@ -111,9 +111,6 @@ pub struct ReconReport {
     pub frames_used: usize,
     pub selection: SelectStats,
     pub tracking: TrackStats,
-    /// Attempts to join monocular maps across turns on the spot
-    /// ([`super::bridge`]).
-    pub tracking_bridges: Vec<super::bridge::BridgeReport>,
     /// Rotation-only tracking ([`super::spin`]), when monocular tracking
     /// could not start and it was tried.
     pub rotation_only: Option<super::spin::SpinStats>,

@@ -255,9 +255,6 @@ struct PendingFrame {
 const RELOC_PNP_KEYFRAMES: usize = 3;
 /// Untracked frames kept for later localisation at most.
 const PENDING_MAX: usize = 300;
-/// Untracked frames whose features are kept for joining maps at most
-/// (20 s at 30 fps; about 60 KB each at 1125 features).
-const LOST_FRAMES_MAX: usize = 600;
 /// Keyframes (nearest in time) tried when localising a pending frame.
 const PENDING_KEYFRAMES: usize = 6;
 /// Pending frames further than this (frames) from every keyframe of a map
@@ -397,10 +394,6 @@ pub struct Tracker {
     init: Option<InitRef>,
     fallback: Option<FallbackInit>,
     pending: Vec<PendingFrame>,
-    /// Every untracked frame's features (monocular; the newest
-    /// [`LOST_FRAMES_MAX`]), for joining maps across the gap later
-    /// (`super::bridge`).
-    pub lost_frames: Vec<(usize, f64, Features)>,
     merge_attempts: usize,
     located: Vec<Located>,
     last: Option<Isometry3<f64>>,
@@ -518,7 +511,6 @@ impl Tracker {
             init: None,
             fallback: None,
             pending: vec![],
-            lost_frames: vec![],
             merge_attempts: 0,
             located: vec![],
             last: None,
@@ -547,16 +539,6 @@ impl Tracker {
     /// Processes one frame: `image` BGR and `depth` (metres) at tracking
     /// resolution, `feats` extracted from it.
     pub fn track(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
-        let nf = feats.len();
-        let r = self.track_inner(frame_index, t, image, depth, feats);
-        if debug_on() {
-            let m = self.maps.last();
-            eprintln!("DBG frame {frame_index} feats {nf} state {:?} maps {} kfs {} pts {} ref_tracked {} lost_for {}", r.as_ref().ok(), self.maps.len(), m.map(|m| m.kfs.len()).unwrap_or(0), m.map(|m| m.points.len()).unwrap_or(0), self.ref_tracked, self.lost_for);
-        }
-        r
-    }
-
-    fn track_inner(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
         if self.maps.is_empty() || (self.lost && self.lost_for >= self.cfg.reloc_frames && !self.rgbd) {
             let t0 = Instant::now();
             let r = self.initialise(frame_index, t, image, depth, feats);
@@ -914,9 +896,6 @@ impl Tracker {
         }
         // Most matches first; ties keep `order` (stable sort).
         cands.sort_by_key(|c| std::cmp::Reverse(c.1.len()));
-        if debug_on() {
-            eprintln!("DBG reloc: {} kfs, best matches {:?}", order.len(), cands.iter().take(3).map(|c| (map.kfs[c.0].frame_index, c.1.len())).collect::<Vec<_>>());
-        }
         for (kfi, pairs) in cands.into_iter().take(RELOC_PNP_KEYFRAMES) {
             let pts: Vec<Point3<f64>> = pairs.iter().map(|&(_, p)| map.points[p].pos).collect();
             let uv: Vec<Point2<f64>> = pairs.iter().map(|&(i, _)| feats.points[i]).collect();
@@ -1042,10 +1021,6 @@ impl Tracker {
         if self.pending.len() >= PENDING_MAX {
             self.pending.remove(0);
         }
-        if self.lost_frames.len() >= LOST_FRAMES_MAX {
-            self.lost_frames.remove(0);
-        }
-        self.lost_frames.push((frame_index, t, feats.clone()));
         self.pending.push(PendingFrame { frame_index, t, feats });
     }
 
@@ -1088,18 +1063,7 @@ impl Tracker {
             let stride = n.div_ceil(MERGE_KEYFRAMES).max(1);
             let mut order: Vec<usize> = (n.saturating_sub(recent)..n).rev().collect();
             order.extend(((self.merge_attempts % stride)..n.saturating_sub(recent)).step_by(stride));
-            if std::env::var_os("ROOMSCRIBE_MERGE_ALL").is_some() {
-                order = (0..n).rev().collect();
-            }
-            let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else {
-                if debug_on() {
-                    eprintln!("DBG merge: young kf {} (frame {}) in map {ai}: not located", kfb, kf.frame_index);
-                }
-                continue;
-            };
-            if debug_on() {
-                eprintln!("DBG merge: young kf {} (frame {}) in map {ai}: {} inliers", kfb, kf.frame_index, matched_a.iter().flatten().count());
-            }
+            let Some((pose_a, matched_a)) = self.relocalise_in(a, &kf.feats, &order)? else { continue };
             if matched_a.iter().flatten().count() < MERGE_MIN_INLIERS {
                 continue;
             }
@@ -1127,11 +1091,6 @@ impl Tracker {
         let mut chosen = None;
         for ai in (0..self.maps.len() - 1).rev() {
             let all: Vec<(usize, ScaleSample)> = (0..self.located.len()).filter(|&li| self.located[li].map == ai).filter_map(|li| self.merge_scale(&self.located[li]).map(|s| (li, s))).collect();
-            if debug_on() {
-                for (li, s) in &all {
-                    eprintln!("DBG scale: map {ai} located kf {}: scale {:.3} spread {:.2} ratios {}/{}/{}", self.located[*li].kf, s.scale, s.spread, s.from_map_points, s.from_young, s.from_old);
-                }
-            }
             let few = all.iter().filter(|(_, s)| s.count() < MERGE_MIN_SHARED).count();
             let spread = all.iter().filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread > max_spread).count();
             self.stats.merge_tries.scale_few_ratios += few;
@@ -1170,9 +1129,37 @@ impl Tracker {
         // x_a = s R_a^T R_b x_b + R_a^T (s t_b - t_a)
         let r_ab = pose_a.rotation.inverse() * pose_b.rotation;
         let t_ab = pose_a.rotation.inverse() * (pose_b.translation.vector * s - pose_a.translation.vector);
-        let last_kf_b = kfb;
+        let to_a = |x: &Point3<f64>| Point3::from(r_ab * x.coords * s + t_ab);
+        let pose_to_a = |cam_from_b: &Isometry3<f64>| {
+            // Camera centre and orientation carried over; translation rescaled.
+            let c_b = camera_centre(cam_from_b);
+            let rot = cam_from_b.rotation * r_ab.inverse();
+            let c_a = to_a(&c_b);
+            Isometry3::from_parts((-(rot * c_a.coords)).into(), rot)
+        };
         let a = &mut self.maps[ai];
-        let kf_off = append_similar(a, b, s, &r_ab, &t_ab);
+        let (kf_off, pt_off) = (a.kfs.len(), a.points.len());
+        let last_kf_b = kfb;
+        for mut p in b.points {
+            p.pos = to_a(&p.pos);
+            for o in &mut p.obs {
+                o.0 += kf_off;
+            }
+            a.points.push(p);
+        }
+        for mut k in b.kfs {
+            k.cam_from_world = pose_to_a(&k.cam_from_world);
+            for p in k.point_of.iter_mut().flatten() {
+                *p += pt_off;
+            }
+            a.kfs.push(k);
+        }
+        for mut f in b.frames {
+            f.ref_kf += kf_off;
+            f.cam_from_ref.translation.vector *= s;
+            a.frames.push(f);
+        }
+        a.frames.sort_by_key(|f| f.frame_index);
         // Fuse the points both maps matched in the merge keyframe.
         let kfm = kf_off + last_kf_b;
         for (fi, pa) in matched_a.iter().enumerate() {
@@ -1625,15 +1612,10 @@ impl Tracker {
         let ok = |p: Option<Point2<f64>>, u: &Point2<f64>| p.map(|p| (p - u).norm() < thr).unwrap_or(false);
         let pa = map.kfs[kfi].cam_from_world;
         let ca = camera_centre(&pa);
-        let mut dbg = [0usize; 5];
-        if debug_on() {
-            eprintln!("DBG tri kf {kfi} frame {} median_depth {median_depth:.2} partners {:?}", map.kfs[kfi].frame_index, partners.iter().map(|(r, j)| format!("{}:{r:.3}", map.kfs[*j].frame_index)).collect::<Vec<_>>());
-        }
         for (fa, cand) in cands.into_iter().enumerate() {
             if cand.len() + 1 < min_views {
                 continue;
             }
-            dbg[3] += 1;
             // Triangulate with the widest partner, then every other partner
             // must see the point where it matched (a wrong match on
             // repetitive texture rarely agrees with a third view).
@@ -1647,16 +1629,10 @@ impl Tracker {
             for &(other, fb) in cand.iter().take(if only_first { 1 } else { usize::MAX }) {
                 let pb = map.kfs[other].cam_from_world;
                 let ub = map.kfs[other].feats.points[fb];
-                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { dbg[0] += 1; continue };
-                if parallax_cos(&x, &ca, &camera_centre(&pb)) > cos_min {
-                    dbg[1] += 1;
+                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
+                if parallax_cos(&x, &ca, &camera_centre(&pb)) > cos_min || !ok(k.project(&(pa * x)), &ua) {
                     continue;
                 }
-                if !ok(k.project(&(pa * x)), &ua) {
-                    dbg[2] += 1;
-                    continue;
-                }
-                dbg[4] += 1;
                 let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
                 if views.len() + 1 >= min_views && views.contains(&(other, fb)) {
                     chosen = Some((x, views));
@@ -1674,9 +1650,6 @@ impl Tracker {
             }
             added += 1;
         }
-        if debug_on() {
-            eprintln!("DBG tri kf {kfi}: trifail {} parallaxfail {} reprojfail {} cands {} ok {} added {added}", dbg[0], dbg[1], dbg[2], dbg[3], dbg[4]);
-        }
         added
     }
 
@@ -1692,43 +1665,6 @@ impl Tracker {
             }
         }
     }
-}
-
-/// Appends map `b` to map `a`, brought into `a`'s frame by the similarity
-/// `x_a = s · r_ab · x_b + t_ab` (points, keyframe poses, tracked frames'
-/// offsets); `a`'s frames stay in time order. Returns the index in `a` of
-/// `b`'s first keyframe. No points are fused.
-pub fn append_similar(a: &mut Map, b: Map, s: f64, r_ab: &nalgebra::UnitQuaternion<f64>, t_ab: &nalgebra::Vector3<f64>) -> usize {
-    let to_a = |x: &Point3<f64>| Point3::from(r_ab * x.coords * s + t_ab);
-    let pose_to_a = |cam_from_b: &Isometry3<f64>| {
-        // Camera centre and orientation carried over; translation rescaled.
-        let c_b = camera_centre(cam_from_b);
-        let rot = cam_from_b.rotation * r_ab.inverse();
-        let c_a = to_a(&c_b);
-        Isometry3::from_parts((-(rot * c_a.coords)).into(), rot)
-    };
-    let (kf_off, pt_off) = (a.kfs.len(), a.points.len());
-    for mut p in b.points {
-        p.pos = to_a(&p.pos);
-        for o in &mut p.obs {
-            o.0 += kf_off;
-        }
-        a.points.push(p);
-    }
-    for mut k in b.kfs {
-        k.cam_from_world = pose_to_a(&k.cam_from_world);
-        for p in k.point_of.iter_mut().flatten() {
-            *p += pt_off;
-        }
-        a.kfs.push(k);
-    }
-    for mut f in b.frames {
-        f.ref_kf += kf_off;
-        f.cam_from_ref.translation.vector *= s;
-        a.frames.push(f);
-    }
-    a.frames.sort_by_key(|f| f.frame_index);
-    kf_off
 }
 
 /// Bundle adjustment of `map` over its last `window` keyframes (the map's
@@ -1810,11 +1746,6 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
         }
     }
     true
-}
-
-fn debug_on() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("ROOMSCRIBE_DEBUG_TRACK").is_some())
 }
 
 /// Triangulation partners of a new keyframe among `cands` (baseline /
@@ -1930,6 +1861,25 @@ mod tests {
         assert_eq!(agreeing_anchor(&[(0, sample(1.0, 20)), (1, sample(1.2, 40))]), None);
         // A tie in ratios goes to the later located keyframe.
         assert_eq!(agreeing_anchor(&[(3, sample(1.0, 20)), (5, sample(1.02, 20))]), Some(1));
+    }
+
+    #[test]
+    fn starving_keyframes_triangulate_with_partners_that_see_the_new_area() {
+        // Fifteen earlier keyframes of a walk, 1 % of the depth apart (oldest first).
+        let cands: Vec<(f64, usize)> = (0..15).map(|j| (0.01 * (15 - j) as f64, j)).collect();
+        let p = choose_partners(&cands);
+        let ids: Vec<usize> = p.iter().map(|c| c.1).collect();
+        // Widest first: the two widest (0, 1), the newest two with ≥ 3.5 %
+        // (11: 4 %, 10: 5 %), the newest two (14, 13).
+        assert_eq!(ids, vec![0, 1, 10, 11, 13, 14]);
+        // No partner reaches 3.5 %: the next widest fill in.
+        let near: Vec<(f64, usize)> = (0..8).map(|j| (0.003 * (8 - j) as f64, j)).collect();
+        let ids: Vec<usize> = choose_partners(&near).iter().map(|c| c.1).collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 6, 7]);
+        // Fewer candidates than partners: all of them, once.
+        let ids: Vec<usize> = choose_partners(&cands[..3]).iter().map(|c| c.1).collect();
+        assert_eq!(ids, vec![0, 1, 2]);
+        assert!(choose_partners(&[]).is_empty());
     }
 
     #[test]
