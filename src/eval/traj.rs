@@ -148,19 +148,11 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-/// Median (mean of the two middle values for even lengths, like numpy).
+/// Median for reports (numpy's: the mean of the two middle values for
+/// even lengths); 0 for an empty list, which a report shows beside a count
+/// of 0.
 pub fn median(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
+    crate::geom::stats::median_mean(v).unwrap_or(0.0)
 }
 
 /// Index pairs `(i, j)` of matched poses the RPE compares, as evo picks

@@ -25,6 +25,7 @@ use crate::geom::line::{
     SegmentIntersection, P2,
 };
 use crate::geom::polygon;
+use crate::geom::stats::median;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::f64::consts::{FRAC_PI_2, PI};
@@ -466,15 +467,6 @@ pub fn rooms(layout: &Layout, tol: &Tolerances) -> Vec<Room> {
     out
 }
 
-/// Median of a non-empty list (lower middle for even lengths); 0 when empty.
-pub(crate) fn median(xs: &mut [f64]) -> f64 {
-    if xs.is_empty() {
-        return 0.0;
-    }
-    xs.sort_by(f64::total_cmp);
-    xs[(xs.len() - 1) / 2]
-}
-
 /// Ceiling height over a point: the tallest wall of the room containing
 /// it, else the tallest wall of the layout; `None` without walls.
 pub(crate) fn ceiling_at(layout: &Layout, rooms: &[Room], p: &P2) -> Option<f64> {
@@ -679,7 +671,7 @@ pub(super) fn validate(layout: &Layout, tol: &Tolerances) -> Vec<Violation> {
         let hs: Vec<(u32, f64)> =
             room.walls.iter().filter_map(|id| layout.wall(*id)).filter(|w| w.height.is_finite()).map(|w| (w.id, w.height)).collect();
         let mut only: Vec<f64> = hs.iter().map(|x| x.1).collect();
-        let med = median(&mut only);
+        let Some(med) = median(&mut only) else { continue };
         for (id, h) in hs {
             let d = (h - med).abs();
             if d > tol.wall_height && height_flagged.insert(id) {

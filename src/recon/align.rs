@@ -31,6 +31,7 @@ use crate::cloud::align::manhattan_yaw;
 use crate::cloud::{estimate_normals, voxel_downsample, NormalConfig, NormalOrientation, PointCloud};
 use crate::geom::plane::PlaneEstimator;
 use crate::geom::ransac::{ransac, RansacConfig};
+use crate::geom::stats::median;
 pub use crate::geom::umeyama::Sim3;
 use nalgebra::{Matrix3, Point3, Rotation3, UnitQuaternion, Vector3};
 use std::collections::HashSet;
@@ -171,14 +172,6 @@ struct HPlane {
     area: f64,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 /// Two unit vectors spanning the plane perpendicular to `n`.
 fn basis(n: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
     let a = if n.x.abs() < 0.9 { Vector3::x() } else { Vector3::y() };
@@ -217,7 +210,7 @@ fn horizontal_planes(pts: &[Point3<f64>], normals: &[Vector3<f64>], up: &Vector3
             n = -n;
         }
         let mut hs: Vec<f64> = inl.iter().map(|&i| up.dot(&pts[i].coords)).collect();
-        let h = median(&mut hs);
+        let h = median(&mut hs).unwrap_or(0.0);
         let cells: HashSet<(i64, i64)> = inl.iter().map(|&i| ((bu.dot(&pts[i].coords) / cell).floor() as i64, (bv.dot(&pts[i].coords) / cell).floor() as i64)).collect();
         let taken: HashSet<usize> = inl.iter().copied().collect();
         remaining.retain(|i| !taken.contains(i));
@@ -346,7 +339,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
     let vertical = vertical_raw.filter(|v| v.up.angle(&cam_prior).to_degrees() <= gate);
     // Map units per metre, roughly.
     let mut ds: Vec<f64> = points.iter().map(|p| (p - centres.first().copied().unwrap_or(Point3::origin())).norm()).collect();
-    let units = if cfg.metric { 1.0 } else { median(&mut ds).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
+    let units = if cfg.metric { 1.0 } else { median(&mut ds).unwrap_or(0.0).max(1e-9) / TYPICAL_VIEW_DISTANCE_M };
     let thr = PLANE_THRESHOLD_M * units;
 
     // Working copy with normals.
@@ -454,7 +447,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
     let level = Rotation3::rotation_between(&up, &Vector3::z()).unwrap_or_else(|| Rotation3::from_axis_angle(&Vector3::x_axis(), std::f64::consts::PI));
     let height = |idx: &[usize]| {
         let mut zs: Vec<f64> = idx.iter().map(|&i| (level * wpts[i]).z).collect();
-        median(&mut zs)
+        median(&mut zs).unwrap_or(0.0)
     };
     let floor_z = match floor {
         Some(f) => {
@@ -487,7 +480,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
 
     // 5. Scale.
     let mut cz: Vec<f64> = centres.iter().map(|c| (level * c).z - floor_z).collect();
-    let cam_height = median(&mut cz);
+    let cam_height = median(&mut cz).unwrap_or(0.0);
     let mut est: Vec<ScaleEstimate> = vec![];
     let mut add = |source: &str, measured: f64, prior_m: f64, sigma: f64| {
         if measured > 1e-12 && measured.is_finite() {
@@ -518,7 +511,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
         // Ceiling without a floor: its height above the cameras.
         let mut above: Vec<f64> = centres.iter().map(|p| height(&planes[c].inliers) - (level * p).z).collect();
         let prior_m = PRIOR_CEILING_HEIGHT_M - cfg.camera_height.unwrap_or(PRIOR_CAMERA_HEIGHT_M);
-        add("ceiling_above_camera", median(&mut above), prior_m, (PRIOR_CEILING_HEIGHT_SIGMA * PRIOR_CEILING_HEIGHT_M).hypot(PRIOR_CAMERA_HEIGHT_SIGMA * PRIOR_CAMERA_HEIGHT_M) / prior_m);
+        add("ceiling_above_camera", median(&mut above).unwrap_or(0.0), prior_m, (PRIOR_CEILING_HEIGHT_SIGMA * PRIOR_CEILING_HEIGHT_M).hypot(PRIOR_CAMERA_HEIGHT_SIGMA * PRIOR_CAMERA_HEIGHT_M) / prior_m);
     } else if (cfg.camera_height.is_some() || !cfg.metric) && points.len() >= MIN_PLANE_POINTS {
         // Neither: the camera height above the lowest points, weakly (not
         // from a handful of points: with none, it would measure the cameras'
@@ -533,7 +526,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
         doors = super::doors::find_doors(&levelled, &DoorConfig { units_per_m });
     }
     let mut tops: Vec<f64> = doors.iter().map(|d| d.top).collect();
-    let door_top = (!tops.is_empty()).then(|| median(&mut tops));
+    let door_top = median(&mut tops);
     // The door estimate goes last; it enters the combination only with
     // USE_DOOR_HEIGHT (otherwise reported with its deviation, unused).
     let before_door = est.len();
@@ -570,7 +563,7 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
         .iter()
         .map(|p| {
             let mut zs: Vec<f64> = p.inliers.iter().map(|&i| (level * wpts[i]).z).collect();
-            [(median(&mut zs) - floor_z) * scale, p.inliers.len() as f64, p.area * scale * scale]
+            [(median(&mut zs).unwrap_or(0.0) - floor_z) * scale, p.inliers.len() as f64, p.area * scale * scale]
         })
         .collect();
     let translation = Vector3::new(0.0, 0.0, -floor_z * scale);

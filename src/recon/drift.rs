@@ -52,6 +52,7 @@
 
 use super::geometry::camera_centre;
 use crate::geom::plane::fit_plane;
+use crate::geom::stats::median;
 use nalgebra::{Isometry3, Point3, Translation3, Vector3};
 use serde::Serialize;
 
@@ -194,14 +195,6 @@ const MAX_FLOOR_OVER_TYPICAL: f64 = 5.0;
 const PEAK_BINS: usize = 2;
 /// The plane is fitted to the points within this many bins of the peak.
 const PLANE_BINS: f64 = 3.0;
-
-fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    Some(v[v.len() / 2])
-}
 
 /// The local floor of every keyframe (see the module docs). `points` are
 /// map points with the keyframes that observe them, `up` the up prior in

@@ -20,6 +20,7 @@
 
 use super::source;
 use super::{cv, ReconError};
+use crate::geom::stats::median_mean;
 use nalgebra::{Matrix3, Vector3};
 use opencv::core::{Mat, Vec4f, Vector};
 use opencv::imgproc;
@@ -318,18 +319,9 @@ pub fn estimate(frames: &[Mat], cfg: &FocalConfig) -> Result<FocalEstimate, Reco
             per.push(e.f);
         }
     }
-    let mut sorted = per.clone();
-    sorted.sort_by(|a, b| a.total_cmp(b));
-    let median = |v: &[f64]| -> f64 {
-        match v.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => v[n / 2],
-            n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-        }
-    };
-    let f = median(&sorted);
-    let mut dev: Vec<f64> = sorted.iter().map(|x| (x - f).abs()).collect();
-    dev.sort_by(|a, b| a.total_cmp(b));
+    let median = |v: &[f64]| median_mean(v).unwrap_or(0.0);
+    let f = median(&per);
+    let dev: Vec<f64> = per.iter().map(|x| (x - f).abs()).collect();
     let spread = if f > 0.0 { 1.4826 * median(&dev) / f } else { 0.0 };
     let hfov_deg = if f > 0.0 { 2.0 * (0.5 * width / f).atan().to_degrees() } else { 0.0 };
     let reason = if per.len() < cfg.min_frames {

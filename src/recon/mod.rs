@@ -23,6 +23,7 @@ pub mod features;
 pub mod focal;
 pub mod fusion;
 pub mod geometry;
+pub mod loops;
 pub mod pipeline;
 pub mod report;
 pub mod rgbd;

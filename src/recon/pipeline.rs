@@ -7,14 +7,14 @@ use super::align::{align, camera_up_prior, AlignConfig};
 use super::calib::{Intrinsics, IntrinsicsSource, DEFAULT_HFOV_DEG};
 use super::drift::{self, DriftConfig, DriftKeyframe, DriftReport};
 use super::dense::{dense_points, typical_depth, DenseConfig};
-use super::features::{Extractor, Features, OrbConfig};
+use super::features::{Extractor, OrbConfig};
 use super::focal::{estimate_from_capture, FocalConfig, FocalEstimate};
 use super::fusion::{Fusion, FusionConfig};
 use super::geometry::{camera_centre, Pinhole};
 use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
-use super::spin::{track_rotations, SpinConfig};
+use super::spin::{track_rotations, SpinBuffer, SpinConfig};
 use super::track::{Map, TrackConfig, TrackState, Tracker};
 use super::vertical::{line_segments, vertical_from_segments, VerticalConfig};
 use super::{cv, ReconError};
@@ -289,8 +289,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // Line segments of frames sampled in time, by frame index.
     let mut frame_lines: Vec<(usize, Vec<[f64; 4]>)> = vec![];
     // Features of the frames seen while monocular tracking has no map, for
-    // rotation-only tracking if it never starts (a turn on the spot).
-    let mut spin_frames: Vec<(usize, f64, Features)> = vec![];
+    // rotation-only tracking if it never starts (a turn on the spot);
+    // bounded, thinned evenly over time when full.
+    let mut spin_frames = SpinBuffer::new(MAX_SPIN_FRAMES);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Kept>(READ_AHEAD_FRAMES);
     let (read_result, track_result) = std::thread::scope(|scope| {
         let handle = scope.spawn(move || reader.run(first, tx));
@@ -309,9 +310,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
                     }
                 } else if let Some(feats) = kept.feats {
                     if !has_depth && tracker.best_map().is_none() {
-                        spin_frames.push((kept.index, kept.t, feats.clone()));
-                    } else if !spin_frames.is_empty() {
-                        spin_frames = vec![]; // a map started: not needed
+                        spin_frames.offer(kept.index, kept.t, &feats);
+                    } else {
+                        spin_frames.clear(); // a map started: not needed
                     }
                     let tt = Instant::now();
                     let state = tracker.track(kept.index, kept.t, &kept.image, kept.depth.as_ref(), feats)?;
@@ -396,7 +397,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
         }
         // Monocular, no map: a turn on the spot? Track rotations alone.
         let tt = Instant::now();
-        let frames: Vec<(usize, f64, &Features)> = spin_frames.iter().map(|(i, t, f)| (*i, *t, f)).collect();
+        let frames = spin_frames.frames();
         let scfg = SpinConfig { seed: config.seed, ..Default::default() };
         let (poses, st) = track_rotations(&frames, &pin, &scfg);
         timings.tracking_s += tt.elapsed().as_secs_f64();
@@ -430,7 +431,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     }
 
     // Scale-free map: fuse with a voxel relative to the scene's size.
-    let metric = has_depth || (use_given && external.is_none());
+    let metric = has_depth || gravity_known; // capture poses are metric
     let sparse_pos: Vec<Point3<f64>> = sparse.iter().map(|(p, _)| p).copied().collect();
     let typical = if has_depth { 1.0 } else { typical_depth(&views, &pin, &sparse_pos)?.unwrap_or(1.0).max(1e-9) };
     if !metric {
@@ -575,6 +576,10 @@ const MIN_ROTATION_ONLY_POSES: usize = 3;
 /// ... and the least turn (degrees): a camera that stood still says
 /// nothing, not even where up is (the level prior needs ±8° of turning).
 const MIN_ROTATION_ONLY_TURN_DEG: f64 = 5.0;
+/// Most frames' features held for rotation-only tracking while no map has
+/// started (about 30 s of video at 30 fps; ~50 KB each): a longer video
+/// that never starts a map is thinned evenly over its length.
+const MAX_SPIN_FRAMES: usize = 900;
 
 /// Line segments for the vertical vanishing direction are found in kept
 /// frames at least this far apart (seconds): ≈ 50 frames in a 10 s video

@@ -75,6 +75,69 @@ pub struct SpinPose {
     pub world_from_camera: UnitQuaternion<f64>,
 }
 
+/// The frames rotation-only tracking will see, collected while a video is
+/// read, at most `cap` of them: when full, every second frame is dropped and
+/// only every `stride`-th offered frame is kept from then on, so a long
+/// video holds a bounded number of feature sets spread over its length.
+#[derive(Debug, Clone)]
+pub struct SpinBuffer {
+    frames: Vec<(usize, f64, Features)>,
+    cap: usize,
+    stride: usize,
+    offered: usize,
+}
+
+impl SpinBuffer {
+    /// An empty buffer holding at most `cap` frames (at least 2).
+    pub fn new(cap: usize) -> SpinBuffer {
+        SpinBuffer { frames: vec![], cap: cap.max(2), stride: 1, offered: 0 }
+    }
+
+    /// Offers a frame's features; a copy is kept when the frame falls on
+    /// the current stride.
+    pub fn offer(&mut self, frame_index: usize, t: f64, feats: &Features) {
+        let n = self.offered;
+        self.offered += 1;
+        if n % self.stride != 0 {
+            return;
+        }
+        if self.frames.len() >= self.cap {
+            // Kept frames sit at offered = 0, s, 2s, ...: keeping the even
+            // positions leaves 0, 2s, 4s, ... for the doubled stride.
+            let mut i = 0;
+            self.frames.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.stride *= 2;
+            if n % self.stride != 0 {
+                return;
+            }
+        }
+        self.frames.push((frame_index, t, feats.clone()));
+    }
+
+    /// Drops every frame held (a map started; they are not needed).
+    pub fn clear(&mut self) {
+        if !self.frames.is_empty() {
+            self.frames = vec![];
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The frames held, in time order, as [`track_rotations`] takes them.
+    pub fn frames(&self) -> Vec<(usize, f64, &Features)> {
+        self.frames.iter().map(|(i, t, f)| (*i, *t, f)).collect()
+    }
+}
+
 /// A frame rotations are measured against: its features, their unit rays
 /// and its `world_from_camera` rotation.
 type Reference<'a> = (&'a Features, Vec<Vector3<f64>>, Rotation3<f64>);
@@ -186,6 +249,31 @@ pub fn track_rotations(frames: &[(usize, f64, &Features)], k: &Pinhole, cfg: &Sp
 mod tests {
     use super::*;
     use nalgebra::{Point2, Point3};
+
+    #[test]
+    fn spin_buffer_stays_bounded_and_spread_over_the_video() {
+        let mut b = SpinBuffer::new(10);
+        let f = Features::default();
+        for i in 0..1000 {
+            b.offer(i, i as f64 / 30.0, &f);
+            assert!(b.len() <= 10, "{} frames held after {i}", b.len());
+        }
+        let idx: Vec<usize> = b.frames().iter().map(|x| x.0).collect();
+        assert_eq!(idx[0], 0, "the first frame stays");
+        assert!(idx.windows(2).all(|w| w[0] < w[1]), "time order: {idx:?}");
+        // Evenly spaced (the stride), reaching near the end of the video.
+        let step = idx[1] - idx[0];
+        assert!(idx.windows(2).all(|w| w[1] - w[0] == step), "{idx:?}");
+        assert!(*idx.last().unwrap_or(&0) + 2 * step >= 999, "{idx:?}");
+        b.clear();
+        assert!(b.is_empty());
+        // Below the cap, every frame is kept.
+        let mut b = SpinBuffer::new(10);
+        for i in 0..7 {
+            b.offer(i, 0.0, &f);
+        }
+        assert_eq!(b.frames().iter().map(|x| x.0).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+    }
 
     /// Features of `points` (world) seen by a camera at the origin with
     /// `world_from_camera` rotation `r`, each point's descriptor its index.

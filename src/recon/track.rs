@@ -10,6 +10,7 @@
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{camera_centre, derotated_parallax, parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
+use super::loops::{close_loops, LoopConfig, LoopStats};
 use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3};
@@ -95,6 +96,9 @@ pub struct TrackConfig {
     pub min_parallax_deg: f64,
     /// Frames to try relocalisation before starting a new map (monocular).
     pub reloc_frames: usize,
+    /// Loop closure before the final global BA (monocular maps;
+    /// [`super::loops`]); `None` skips it.
+    pub loops: Option<LoopConfig>,
 }
 
 impl Default for TrackConfig {
@@ -111,6 +115,7 @@ impl Default for TrackConfig {
             depth_max: 8.0,
             min_parallax_deg: 1.0,
             reloc_frames: 15,
+            loops: Some(LoopConfig::default()),
         }
     }
 }
@@ -159,6 +164,8 @@ pub struct TrackStats {
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
     pub low_parallax: bool,
+    /// Loop closure before the final BA: each pass over each map.
+    pub loops: Vec<LoopStats>,
     /// Every map left at the end (after merging), in the order kept.
     pub map_spans: Vec<MapSpan>,
     /// Where the attempts to merge maps stopped.
@@ -239,6 +246,8 @@ pub struct TrackTimings {
     pub merge_s: f64,
     /// The final full bundle adjustment.
     pub final_ba_s: f64,
+    /// Loop closure (candidates, verification, fusion) before the final BA.
+    pub loops_s: f64,
     /// Localising untracked frames at the end.
     pub pending_s: f64,
 }
@@ -1355,14 +1364,33 @@ impl Tracker {
         }
         let (k, px) = (self.k, self.cfg.inlier_px);
         let t0 = Instant::now();
+        // Loop closure (monocular): duplicates of points seen again fused,
+        // then the global BA ties the loop; repeated `passes` times.
+        let passes = match (self.rgbd, &self.cfg.loops) {
+            (false, Some(lc)) => lc.passes.max(1),
+            _ => 1,
+        };
+        let mut loops_s = 0.0;
         if !self.rgbd && self.cfg.local_ba {
-            for map in &mut self.maps {
-                if map.kfs.len() >= 3 && bundle_adjust(map, &k, px, usize::MAX, GLOBAL_BA_ITERATIONS) {
-                    self.stats.ba_runs += 1;
+            for (mi, map) in self.maps.iter_mut().enumerate() {
+                if map.kfs.len() < 3 {
+                    continue;
+                }
+                for pass in 0..passes {
+                    if let Some(lc) = &self.cfg.loops {
+                        let tl = Instant::now();
+                        let stats = LoopStats { map: mi, pass, ..close_loops(map, &k, self.width, self.height, lc) };
+                        self.stats.loops.push(stats);
+                        loops_s += tl.elapsed().as_secs_f64();
+                    }
+                    if bundle_adjust(map, &k, px, usize::MAX, GLOBAL_BA_ITERATIONS) {
+                        self.stats.ba_runs += 1;
+                    }
                 }
             }
         }
-        self.timings.final_ba_s += t0.elapsed().as_secs_f64();
+        self.timings.loops_s += loops_s;
+        self.timings.final_ba_s += t0.elapsed().as_secs_f64() - loops_s;
         let t0 = Instant::now();
         let r = self.localise_pending();
         self.timings.pending_s += t0.elapsed().as_secs_f64();

@@ -9,7 +9,8 @@
 
 use super::{Pass, SolveConfig, SolveReport};
 use crate::geom::line::{angle_diff_mod, angle_of, fit_line, signed_angle_diff_mod, Line2, Segment2, P2};
-use crate::layout::validate::{median, rooms, wall_is_finite};
+use crate::geom::stats::median;
+use crate::layout::validate::{rooms, wall_is_finite};
 use crate::layout::{EntityRef, Layout, Wall};
 use std::f64::consts::FRAC_PI_2;
 
@@ -223,7 +224,7 @@ pub fn sanitize(layout: &mut Layout, report: &mut SolveReport) {
         }
     }
     let mut hs: Vec<f64> = layout.walls.iter().map(|w| w.height).filter(|h| h.is_finite() && *h > 0.0).collect();
-    let fallback = if hs.is_empty() { DEFAULT_WALL_HEIGHT } else { median(&mut hs) };
+    let fallback = median(&mut hs).unwrap_or(DEFAULT_WALL_HEIGHT);
     for w in &mut layout.walls {
         if !(w.height.is_finite() && w.height > 0.0) {
             report.change(EntityRef::Wall(w.id), Pass::Sanitize, 0.0, format!("height {} set to {fallback}", w.height));
@@ -1061,7 +1062,7 @@ pub fn heights(layout: &mut Layout, cfg: &SolveConfig, report: &mut SolveReport)
         if hi - lo <= cfg.tolerances.wall_height {
             continue;
         }
-        let m = median(&mut hs);
+        let Some(m) = median(&mut hs) else { continue };
         for w in layout.walls.iter_mut().filter(|w| ids.contains(&w.id)) {
             if w.height != m {
                 report.change(EntityRef::Wall(w.id), Pass::Height, 0.0, format!("height {:.3} m set to its rooms' median {m:.3} m", w.height));
