@@ -106,6 +106,12 @@ fn long_gap_starts_a_new_map_that_is_merged() {
     assert!(t.merges >= 1, "the new map should be merged into the first");
     assert_eq!(t.merge_scales.len(), t.merges, "every merge reports where its scale came from");
     assert!(t.merge_scales.iter().all(|m| !m.source.is_empty() && m.scale > 0.0));
+    // The report accounts for the merge attempts and for every map left.
+    assert!(t.merge_tries.located >= 1 && t.merge_tries.tried >= t.merge_tries.located, "{:?}", t.merge_tries);
+    assert_eq!(t.map_spans.len(), r.report.maps, "one span per map left");
+    let largest = t.map_spans.iter().max_by_key(|m| m.keyframes).map(|m| m.frames).unwrap_or(0);
+    assert_eq!(largest, r.trajectory.poses.len(), "the output map's span counts its poses");
+    assert!(t.map_spans.iter().all(|m| m.first_frame <= m.last_frame && m.keyframes >= 2 && m.points > 0));
     assert!(r.trajectory.poses.iter().all(|p| noise_t.iter().all(|q| (p.t - q).abs() > 1e-3)), "a blind frame got a pose");
     assert!(t.frames_lost <= noise_t.len() + 2, "{} frames lost", t.frames_lost);
     assert!(n as f64 >= 0.75 * gt.len() as f64, "only {n} of {} frames tracked", gt.len());

@@ -166,6 +166,37 @@ pub struct TrackStats {
     pub low_parallax: bool,
     /// Loop closure before the final BA: each pass over each map.
     pub loops: Vec<LoopStats>,
+    /// Every map left at the end (after merging), in the order kept.
+    pub map_spans: Vec<MapSpan>,
+    /// Where the attempts to merge maps stopped.
+    pub merge_tries: MergeTries,
+}
+
+/// One map at the end of tracking, for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MapSpan {
+    /// First and last frame tracked in it.
+    pub first_frame: usize,
+    pub last_frame: usize,
+    pub keyframes: usize,
+    /// Frames with a pose in it.
+    pub frames: usize,
+    pub points: usize,
+}
+
+/// Counters of the map-merging attempts, for the report: how far each got.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MergeTries {
+    /// (young keyframe, older map) pairs tried.
+    pub tried: usize,
+    /// Of those, located in the older map (enough PnP inliers).
+    pub located: usize,
+    /// Scale estimates refused: too few depth ratios.
+    pub scale_few_ratios: usize,
+    /// Scale estimates refused: ratios spread too widely.
+    pub scale_spread: usize,
+    /// Merges refused because located keyframes disagreed on the scale.
+    pub scale_disagreement: usize,
 }
 
 /// The scale of one merge (a younger map brought into an older one), for
@@ -428,6 +459,15 @@ const TRI_PARTNERS: usize = 6;
 /// 0.01 with many more keyframes; larger keeps depth errors small, smaller
 /// keeps the map growing while a phone mostly turns on the spot).
 const TRI_MIN_BASELINE_RATIO: f64 = 0.01;
+/// A new keyframe tracking fewer map points than this is about to lose the
+/// view (healthy tracking at 640 px holds 300-400; the 30 s speed video's
+/// losses came after 243 → 183 → 121 → 65 → 34 over five keyframes of a
+/// walk that turned).
+const TRI_STARVING_POINTS: usize = 200;
+/// Baseline / median scene depth of a partner that gives new points their
+/// 1° parallax (`TrackConfig::min_parallax_deg`) at up to about twice the
+/// median depth (0.035 rad = 2°).
+const TRI_GOOD_BASELINE_RATIO: f64 = 0.035;
 /// Keyframes (the new one included) that must agree on a new point.
 const TRI_MIN_VIEWS: usize = 3;
 /// Epipolar distance accepted when matching for triangulation (pixels at
@@ -1025,6 +1065,7 @@ impl Tracker {
             if n == 0 {
                 continue;
             }
+            self.stats.merge_tries.tried += 1;
             // Spread the tried keyframes over the map and over attempts.
             // The newest keyframes first (a map is most often seen again
             // right after it was lost), then a sample spread over the map.
@@ -1035,6 +1076,7 @@ impl Tracker {
             if matched_a.iter().flatten().count() < MERGE_MIN_INLIERS {
                 continue;
             }
+            self.stats.merge_tries.located += 1;
             // Guided matching of all of the older map's points from that
             // pose: many more features matched in both maps than the one
             // keyframe's brute-force matches give, for the scale.
@@ -1057,12 +1099,18 @@ impl Tracker {
         let max_spread = if thorough { FINAL_MERGE_MAX_SCALE_SPREAD } else { MERGE_MAX_SCALE_SPREAD };
         let mut chosen = None;
         for ai in (0..self.maps.len() - 1).rev() {
-            let samples: Vec<(usize, ScaleSample)> = (0..self.located.len())
-                .filter(|&li| self.located[li].map == ai)
-                .filter_map(|li| self.merge_scale(&self.located[li]).map(|s| (li, s)))
-                .filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread <= max_spread && s.scale.is_finite() && s.scale > 0.0)
-                .collect();
-            let Some(best) = agreeing_anchor(&samples) else { continue };
+            let all: Vec<(usize, ScaleSample)> = (0..self.located.len()).filter(|&li| self.located[li].map == ai).filter_map(|li| self.merge_scale(&self.located[li]).map(|s| (li, s))).collect();
+            let few = all.iter().filter(|(_, s)| s.count() < MERGE_MIN_SHARED).count();
+            let spread = all.iter().filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread > max_spread).count();
+            self.stats.merge_tries.scale_few_ratios += few;
+            self.stats.merge_tries.scale_spread += spread;
+            let samples: Vec<(usize, ScaleSample)> = all.into_iter().filter(|(_, s)| s.count() >= MERGE_MIN_SHARED && s.spread <= max_spread && s.scale.is_finite() && s.scale > 0.0).collect();
+            let Some(best) = agreeing_anchor(&samples) else {
+                if !samples.is_empty() {
+                    self.stats.merge_tries.scale_disagreement += 1;
+                }
+                continue;
+            };
             let (li, anchor) = samples[best];
             let cross: Vec<(usize, f64)> = samples.iter().filter(|(l, _)| *l != li).map(|(l, s)| (self.maps.last().map(|m| m.kfs[self.located[*l].kf].frame_index).unwrap_or(0), s.scale)).collect();
             chosen = Some((li, cross, anchor));
@@ -1346,7 +1394,22 @@ impl Tracker {
         let t0 = Instant::now();
         let r = self.localise_pending();
         self.timings.pending_s += t0.elapsed().as_secs_f64();
+        self.stats.map_spans = self.map_spans();
         r
+    }
+
+    /// Every map's span (for the report).
+    pub fn map_spans(&self) -> Vec<MapSpan> {
+        self.maps
+            .iter()
+            .map(|m| MapSpan {
+                first_frame: m.frames.first().map(|f| f.frame_index).unwrap_or(0),
+                last_frame: m.frames.last().map(|f| f.frame_index).unwrap_or(0),
+                keyframes: m.kfs.len(),
+                frames: m.frames.len(),
+                points: m.points.iter().filter(|p| !p.bad).count(),
+            })
+            .collect()
     }
 
     fn localise_pending(&mut self) -> Result<(), ReconError> {
@@ -1534,22 +1597,36 @@ impl Tracker {
         depths.sort_by(|a, b| a.total_cmp(b));
         let median_depth = depths[depths.len() / 2];
         let ci = camera_centre(&pose_i);
-        let mut partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
+        let partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
             .filter_map(|j| {
                 let r = (camera_centre(&map.kfs[j].cam_from_world) - ci).norm() / median_depth;
                 (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
             })
             .collect();
-        // The widest baselines (depth accuracy) and the newest keyframes
-        // (they see the area that just came into view).
-        let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
-        partners.sort_by(|a, b| b.0.total_cmp(&a.0));
-        partners.truncate(TRI_PARTNERS - newest.len());
-        for p in newest {
-            if !partners.iter().any(|q| q.1 == p.1) {
-                partners.push(p);
+        // A keyframe that tracks few points is about to lose the view (a
+        // walk that turns: the area entering view is seen by the last few
+        // keyframes only, and the widest partners do not see it): its new
+        // points come from the partners that see that area, and from each
+        // partner in turn. Otherwise depth accuracy rules: the widest
+        // partners, the widest one's match only.
+        let starving = depths.len() < TRI_STARVING_POINTS;
+        let partners = if starving {
+            choose_partners(&partners)
+        } else {
+            let mut partners = partners;
+            // The widest baselines (depth accuracy) and the newest keyframes
+            // (they see the area that just came into view).
+            let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
+            partners.sort_by(|a, b| b.0.total_cmp(&a.0));
+            partners.truncate(TRI_PARTNERS - newest.len());
+            for p in newest {
+                if !partners.iter().any(|q| q.1 == p.1) {
+                    partners.push(p);
+                }
             }
-        }
+            partners
+        };
+        let only_first = !starving;
         // Epipolar matches of every partner: feature of kfi -> (partner, feature).
         let nf = map.kfs[kfi].feats.len();
         let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];
@@ -1571,18 +1648,26 @@ impl Tracker {
             // must see the point where it matched (a wrong match on
             // repetitive texture rarely agrees with a third view).
             let ua = map.kfs[kfi].feats.points[fa];
-            let (other, fb) = cand[0];
-            let pb = map.kfs[other].cam_from_world;
-            let ub = map.kfs[other].feats.points[fb];
-            let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
-            let cb = camera_centre(&pb);
-            if parallax_cos(&x, &ca, &cb) > cos_min || !ok(k.project(&(pa * x)), &ua) {
-                continue;
+            // The widest partner whose match gives a point that enough
+            // other partners see where they matched: on repetitive texture
+            // (floor tiles) the widest partner's match along the epipolar
+            // line is often a neighbouring tile while the nearer partners
+            // agree on the right one.
+            let mut chosen = None;
+            for &(other, fb) in cand.iter().take(if only_first { 1 } else { usize::MAX }) {
+                let pb = map.kfs[other].cam_from_world;
+                let ub = map.kfs[other].feats.points[fb];
+                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
+                if parallax_cos(&x, &ca, &camera_centre(&pb)) > cos_min || !ok(k.project(&(pa * x)), &ua) {
+                    continue;
+                }
+                let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
+                if views.len() + 1 >= min_views && views.contains(&(other, fb)) {
+                    chosen = Some((x, views));
+                    break;
+                }
             }
-            let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
-            if views.len() + 1 < min_views || !views.contains(&(other, fb)) {
-                continue;
-            }
+            let Some((x, views)) = chosen else { continue };
             let pid = map.points.len();
             let mut obs = views.clone();
             obs.push((kfi, fa));
@@ -1691,6 +1776,26 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
     true
 }
 
+/// Triangulation partners of a new keyframe among `cands` (baseline /
+/// median depth, keyframe; oldest first): the newest ones (they see the area
+/// that just came into view, with a narrow baseline), the newest ones with
+/// at least [`TRI_GOOD_BASELINE_RATIO`] (that area from far enough apart for
+/// a ≥ 1° parallax: while a phone walks and turns, the area entering view is
+/// seen by the last few keyframes only, and the widest partners do not see
+/// it), and the widest (depth accuracy), [`TRI_PARTNERS`] / 3 each; widest
+/// baseline first.
+fn choose_partners(cands: &[(f64, usize)]) -> Vec<(f64, usize)> {
+    let per = TRI_PARTNERS / 3;
+    let mut out: Vec<(f64, usize)> = cands.iter().rev().take(per).copied().collect();
+    let good: Vec<(f64, usize)> = cands.iter().rev().filter(|c| c.0 >= TRI_GOOD_BASELINE_RATIO && !out.iter().any(|o| o.1 == c.1)).take(per).copied().collect();
+    out.extend(good);
+    let mut rest: Vec<(f64, usize)> = cands.iter().filter(|c| !out.iter().any(|o| o.1 == c.1)).copied().collect();
+    rest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.extend(rest.into_iter().take(TRI_PARTNERS.saturating_sub(out.len())));
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out
+}
+
 /// Which of the merge scale `samples` (located keyframe, sample) anchors
 /// the merge: the one with the most depth ratios (the later located
 /// keyframe on a tie), provided every other sample's scale is within
@@ -1784,6 +1889,25 @@ mod tests {
         assert_eq!(agreeing_anchor(&[(0, sample(1.0, 20)), (1, sample(1.2, 40))]), None);
         // A tie in ratios goes to the later located keyframe.
         assert_eq!(agreeing_anchor(&[(3, sample(1.0, 20)), (5, sample(1.02, 20))]), Some(1));
+    }
+
+    #[test]
+    fn starving_keyframes_triangulate_with_partners_that_see_the_new_area() {
+        // Fifteen earlier keyframes of a walk, 1 % of the depth apart (oldest first).
+        let cands: Vec<(f64, usize)> = (0..15).map(|j| (0.01 * (15 - j) as f64, j)).collect();
+        let p = choose_partners(&cands);
+        let ids: Vec<usize> = p.iter().map(|c| c.1).collect();
+        // Widest first: the two widest (0, 1), the newest two with ≥ 3.5 %
+        // (11: 4 %, 10: 5 %), the newest two (14, 13).
+        assert_eq!(ids, vec![0, 1, 10, 11, 13, 14]);
+        // No partner reaches 3.5 %: the next widest fill in.
+        let near: Vec<(f64, usize)> = (0..8).map(|j| (0.003 * (8 - j) as f64, j)).collect();
+        let ids: Vec<usize> = choose_partners(&near).iter().map(|c| c.1).collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 6, 7]);
+        // Fewer candidates than partners: all of them, once.
+        let ids: Vec<usize> = choose_partners(&cands[..3]).iter().map(|c| c.1).collect();
+        assert_eq!(ids, vec![0, 1, 2]);
+        assert!(choose_partners(&[]).is_empty());
     }
 
     #[test]
