@@ -26,8 +26,9 @@
 //! 4. **Fusion** ([`fuse`]): the inlier pairs' points are merged (union of
 //!    observations, one per keyframe: an observation in a keyframe that
 //!    already sees the kept point is dropped).
-//! 5. **Weak points** ([`drop_weak_points`]): points whose observers still
-//!    span less than 2° at the point after the fusion are dropped where
+//! 5. **Weak points** ([`drop_weak_points`], called by the tracker after
+//!    the last pass's fusion): points whose observers still span less than
+//!    2° at the point are dropped where
 //!    their keyframes hold enough well-triangulated ones. Their depths are
 //!    noise, and biased towards the camera (tracking kept the narrow-baseline
 //!    triangulations whose noise looked like parallax); in a walk with
@@ -323,7 +324,8 @@ pub struct LoopStats {
     /// Observations dropped because the kept point was already seen in
     /// that keyframe by another feature.
     pub observations_dropped: usize,
-    /// Weakly triangulated points dropped ([`drop_weak_points`]).
+    /// Weakly triangulated points dropped ([`drop_weak_points`]; the
+    /// tracker does it after the last pass's fusion).
     pub weak_points_dropped: usize,
     /// Median Sim3 scale over the verified pairs.
     pub median_scale: Option<f64>,
@@ -401,8 +403,9 @@ pub fn fuse(map: &mut Map, into: usize, from: usize) -> usize {
 }
 
 /// Finds loop pairs in `map` ([`loop_candidates`], [`verify_pair`]) and
-/// fuses their duplicate points (the point with more observations is kept;
-/// the older one on a tie). Poses and positions are not changed: the
+/// fuses their duplicate points (the point with more observations is
+/// kept; the older one on a tie; weak points are the caller's:
+/// [`drop_weak_points`]). Poses and positions are not changed: the
 /// caller's bundle adjustment does that. Deterministic.
 pub fn close_loops(map: &mut Map, k: &Pinhole, width: u32, height: u32, cfg: &LoopConfig) -> LoopStats {
     let cands = loop_candidates(map, k, width, height, cfg);
@@ -432,7 +435,6 @@ pub fn close_loops(map: &mut Map, k: &Pinhole, width: u32, height: u32, cfg: &Lo
     let mut scales: Vec<f64> = stats.pairs.iter().map(|p| p.scale).collect();
     scales.sort_by(|x, y| x.total_cmp(y));
     stats.median_scale = scales.get(scales.len() / 2).copied();
-    stats.weak_points_dropped = drop_weak_points(map, cfg.weak_parallax_deg, cfg.weak_min_good);
     stats
 }
 
@@ -570,7 +572,7 @@ mod tests {
             let c2 = c8 + (Vector3::new(x, 0.0, 0.0) - c8) * 1.08;
             kf.cam_from_world = nalgebra::Isometry3::translation(-c2.x, -c2.y, -c2.z);
         }
-        let stats = close_loops(&mut map, &K, W, H, &LoopConfig { weak_min_good: usize::MAX, ..LoopConfig::default() });
+        let stats = close_loops(&mut map, &K, W, H, &LoopConfig::default());
         assert!(stats.pairs_verified >= 3, "{stats:?}");
         // Each pair sees the second visit's map 8 % larger than the first's.
         for p in &stats.pairs {
@@ -624,8 +626,8 @@ mod tests {
                 map.kfs[k].point_of[fi] = Some(pid);
             }
         }
-        // Keyframes 1 and 2 keep 50 good points: the 10 weak ones go.
-        // Asking for more good points than they have keeps every point.
+        // Asking for more good points than keyframes 1 and 2 have keeps
+        // every point; with 50 of them the 10 weak ones go.
         assert_eq!(drop_weak_points(&mut map, 2.0, 51), 0);
         assert_eq!(drop_weak_points(&mut map, 2.0, 50), 10);
         assert!(map.points[50..].iter().all(|p| p.bad && p.obs.is_empty()));

@@ -10,7 +10,7 @@
 use super::ba::{refine_pose, BaConfig, Observation, Problem};
 use super::features::{hamming, match_brute, BestTwo, Desc, Features, Grid, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{camera_centre, derotated_parallax, parallax_cos, pnp_ransac, triangulate, two_view, Pinhole};
-use super::loops::{close_loops, LoopConfig, LoopStats};
+use super::loops::{close_loops, drop_weak_points, LoopConfig, LoopStats};
 use super::rgbd::{depth_agreement, refine_pose_rgbd, DepthImage, DepthTerm, RefSurface, RgbdRefineConfig};
 use super::ReconError;
 use nalgebra::{Isometry3, Point2, Point3};
@@ -1365,7 +1365,8 @@ impl Tracker {
         let (k, px) = (self.k, self.cfg.inlier_px);
         let t0 = Instant::now();
         // Loop closure (monocular): duplicates of points seen again fused,
-        // then the global BA ties the loop; repeated `passes` times.
+        // then the global BA ties the loop; repeated `passes` times; weak
+        // points dropped before the last BA.
         let passes = match (self.rgbd, &self.cfg.loops) {
             (false, Some(lc)) => lc.passes.max(1),
             _ => 1,
@@ -1379,7 +1380,12 @@ impl Tracker {
                 for pass in 0..passes {
                     if let Some(lc) = &self.cfg.loops {
                         let tl = Instant::now();
-                        let stats = LoopStats { map: mi, pass, ..close_loops(map, &k, self.width, self.height, lc) };
+                        let mut stats = LoopStats { map: mi, pass, ..close_loops(map, &k, self.width, self.height, lc) };
+                        // Once the fusion gave every point its widest
+                        // baseline, the still weak ones go (before the last BA).
+                        if pass + 1 == passes {
+                            stats.weak_points_dropped = drop_weak_points(map, lc.weak_parallax_deg, lc.weak_min_good);
+                        }
                         self.stats.loops.push(stats);
                         loops_s += tl.elapsed().as_secs_f64();
                     }
