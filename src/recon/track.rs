@@ -459,15 +459,6 @@ const TRI_PARTNERS: usize = 6;
 /// 0.01 with many more keyframes; larger keeps depth errors small, smaller
 /// keeps the map growing while a phone mostly turns on the spot).
 const TRI_MIN_BASELINE_RATIO: f64 = 0.01;
-/// A new keyframe tracking fewer map points than this is about to lose the
-/// view (healthy tracking at 640 px holds 300-400; the 30 s speed video's
-/// losses came after 243 → 183 → 121 → 65 → 34 over five keyframes of a
-/// walk that turned).
-const TRI_STARVING_POINTS: usize = 200;
-/// Baseline / median scene depth of a partner that gives new points their
-/// 1° parallax (`TrackConfig::min_parallax_deg`) at up to about twice the
-/// median depth (0.035 rad = 2°).
-const TRI_GOOD_BASELINE_RATIO: f64 = 0.035;
 /// Keyframes (the new one included) that must agree on a new point.
 const TRI_MIN_VIEWS: usize = 3;
 /// Epipolar distance accepted when matching for triangulation (pixels at
@@ -1603,36 +1594,22 @@ impl Tracker {
         depths.sort_by(|a, b| a.total_cmp(b));
         let median_depth = depths[depths.len() / 2];
         let ci = camera_centre(&pose_i);
-        let partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
+        let mut partners: Vec<(f64, usize)> = (kfi.saturating_sub(TRI_PARTNER_SEARCH)..kfi)
             .filter_map(|j| {
                 let r = (camera_centre(&map.kfs[j].cam_from_world) - ci).norm() / median_depth;
                 (TRI_MIN_BASELINE_RATIO..=TRI_MAX_BASELINE_RATIO).contains(&r).then_some((r, j))
             })
             .collect();
-        // A keyframe that tracks few points is about to lose the view (a
-        // walk that turns: the area entering view is seen by the last few
-        // keyframes only, and the widest partners do not see it): its new
-        // points come from the partners that see that area, and from each
-        // partner in turn. Otherwise depth accuracy rules: the widest
-        // partners, the widest one's match only.
-        let starving = depths.len() < TRI_STARVING_POINTS;
-        let partners = if starving {
-            choose_partners(&partners)
-        } else {
-            let mut partners = partners;
-            // The widest baselines (depth accuracy) and the newest keyframes
-            // (they see the area that just came into view).
-            let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
-            partners.sort_by(|a, b| b.0.total_cmp(&a.0));
-            partners.truncate(TRI_PARTNERS - newest.len());
-            for p in newest {
-                if !partners.iter().any(|q| q.1 == p.1) {
-                    partners.push(p);
-                }
+        // The widest baselines (depth accuracy) and the newest keyframes
+        // (they see the area that just came into view).
+        let newest: Vec<(f64, usize)> = partners.iter().rev().take(TRI_PARTNERS / 2).copied().collect();
+        partners.sort_by(|a, b| b.0.total_cmp(&a.0));
+        partners.truncate(TRI_PARTNERS - newest.len());
+        for p in newest {
+            if !partners.iter().any(|q| q.1 == p.1) {
+                partners.push(p);
             }
-            partners
-        };
-        let only_first = !starving;
+        }
         // Epipolar matches of every partner: feature of kfi -> (partner, feature).
         let nf = map.kfs[kfi].feats.len();
         let mut cands: Vec<Vec<(usize, usize)>> = vec![vec![]; nf];
@@ -1654,26 +1631,18 @@ impl Tracker {
             // must see the point where it matched (a wrong match on
             // repetitive texture rarely agrees with a third view).
             let ua = map.kfs[kfi].feats.points[fa];
-            // The widest partner whose match gives a point that enough
-            // other partners see where they matched: on repetitive texture
-            // (floor tiles) the widest partner's match along the epipolar
-            // line is often a neighbouring tile while the nearer partners
-            // agree on the right one.
-            let mut chosen = None;
-            for &(other, fb) in cand.iter().take(if only_first { 1 } else { usize::MAX }) {
-                let pb = map.kfs[other].cam_from_world;
-                let ub = map.kfs[other].feats.points[fb];
-                let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
-                if parallax_cos(&x, &ca, &camera_centre(&pb)) > cos_min || !ok(k.project(&(pa * x)), &ua) {
-                    continue;
-                }
-                let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
-                if views.len() + 1 >= min_views && views.contains(&(other, fb)) {
-                    chosen = Some((x, views));
-                    break;
-                }
+            let (other, fb) = cand[0];
+            let pb = map.kfs[other].cam_from_world;
+            let ub = map.kfs[other].feats.points[fb];
+            let Some(x) = triangulate(&k, &pa, &ua, &pb, &ub) else { continue };
+            let cb = camera_centre(&pb);
+            if parallax_cos(&x, &ca, &cb) > cos_min || !ok(k.project(&(pa * x)), &ua) {
+                continue;
             }
-            let Some((x, views)) = chosen else { continue };
+            let views: Vec<(usize, usize)> = cand.iter().copied().filter(|&(o, f)| map.kfs[o].point_of[f].is_none() && ok(k.project(&(map.kfs[o].cam_from_world * x)), &map.kfs[o].feats.points[f])).collect();
+            if views.len() + 1 < min_views || !views.contains(&(other, fb)) {
+                continue;
+            }
             let pid = map.points.len();
             let mut obs = views.clone();
             obs.push((kfi, fa));
@@ -1782,26 +1751,6 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
     true
 }
 
-/// Triangulation partners of a new keyframe among `cands` (baseline /
-/// median depth, keyframe; oldest first): the newest ones (they see the area
-/// that just came into view, with a narrow baseline), the newest ones with
-/// at least [`TRI_GOOD_BASELINE_RATIO`] (that area from far enough apart for
-/// a ≥ 1° parallax: while a phone walks and turns, the area entering view is
-/// seen by the last few keyframes only, and the widest partners do not see
-/// it), and the widest (depth accuracy), [`TRI_PARTNERS`] / 3 each; widest
-/// baseline first.
-fn choose_partners(cands: &[(f64, usize)]) -> Vec<(f64, usize)> {
-    let per = TRI_PARTNERS / 3;
-    let mut out: Vec<(f64, usize)> = cands.iter().rev().take(per).copied().collect();
-    let good: Vec<(f64, usize)> = cands.iter().rev().filter(|c| c.0 >= TRI_GOOD_BASELINE_RATIO && !out.iter().any(|o| o.1 == c.1)).take(per).copied().collect();
-    out.extend(good);
-    let mut rest: Vec<(f64, usize)> = cands.iter().filter(|c| !out.iter().any(|o| o.1 == c.1)).copied().collect();
-    rest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    out.extend(rest.into_iter().take(TRI_PARTNERS.saturating_sub(out.len())));
-    out.sort_by(|a, b| b.0.total_cmp(&a.0));
-    out
-}
-
 /// Which of the merge scale `samples` (located keyframe, sample) anchors
 /// the merge: the one with the most depth ratios (the later located
 /// keyframe on a tie), provided every other sample's scale is within
@@ -1895,25 +1844,6 @@ mod tests {
         assert_eq!(agreeing_anchor(&[(0, sample(1.0, 20)), (1, sample(1.2, 40))]), None);
         // A tie in ratios goes to the later located keyframe.
         assert_eq!(agreeing_anchor(&[(3, sample(1.0, 20)), (5, sample(1.02, 20))]), Some(1));
-    }
-
-    #[test]
-    fn starving_keyframes_triangulate_with_partners_that_see_the_new_area() {
-        // Fifteen earlier keyframes of a walk, 1 % of the depth apart (oldest first).
-        let cands: Vec<(f64, usize)> = (0..15).map(|j| (0.01 * (15 - j) as f64, j)).collect();
-        let p = choose_partners(&cands);
-        let ids: Vec<usize> = p.iter().map(|c| c.1).collect();
-        // Widest first: the two widest (0, 1), the newest two with ≥ 3.5 %
-        // (11: 4 %, 10: 5 %), the newest two (14, 13).
-        assert_eq!(ids, vec![0, 1, 10, 11, 13, 14]);
-        // No partner reaches 3.5 %: the next widest fill in.
-        let near: Vec<(f64, usize)> = (0..8).map(|j| (0.003 * (8 - j) as f64, j)).collect();
-        let ids: Vec<usize> = choose_partners(&near).iter().map(|c| c.1).collect();
-        assert_eq!(ids, vec![0, 1, 2, 3, 6, 7]);
-        // Fewer candidates than partners: all of them, once.
-        let ids: Vec<usize> = choose_partners(&cands[..3]).iter().map(|c| c.1).collect();
-        assert_eq!(ids, vec![0, 1, 2]);
-        assert!(choose_partners(&[]).is_empty());
     }
 
     #[test]
