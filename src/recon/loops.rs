@@ -27,7 +27,7 @@
 //!    observations, one per keyframe: an observation in a keyframe that
 //!    already sees the kept point is dropped).
 //! 5. **Weak points** ([`drop_weak_points`], called by the tracker after
-//!    the last pass's fusion): points whose observers still span less than
+//!    each pass's fusion): points whose observers still span less than
 //!    2° at the point are dropped where
 //!    their keyframes hold enough well-triangulated ones. Their depths are
 //!    noise, and biased towards the camera (tracking kept the narrow-baseline
@@ -325,7 +325,7 @@ pub struct LoopStats {
     /// that keyframe by another feature.
     pub observations_dropped: usize,
     /// Weakly triangulated points dropped ([`drop_weak_points`]; the
-    /// tracker does it after the last pass's fusion).
+    /// tracker does it after each pass's fusion).
     pub weak_points_dropped: usize,
     /// Median Sim3 scale over the verified pairs.
     pub median_scale: Option<f64>,

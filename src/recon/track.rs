@@ -1356,8 +1356,8 @@ impl Tracker {
         let (k, px) = (self.k, self.cfg.inlier_px);
         let t0 = Instant::now();
         // Loop closure (monocular): duplicates of points seen again fused,
-        // then the global BA ties the loop; repeated `passes` times; weak
-        // points dropped before the last BA.
+        // weak points dropped, then the global BA ties the loop; repeated
+        // `passes` times.
         let passes = match (self.rgbd, &self.cfg.loops) {
             (false, Some(lc)) => lc.passes.max(1),
             _ => 1,
@@ -1373,10 +1373,8 @@ impl Tracker {
                         let tl = Instant::now();
                         let mut stats = LoopStats { map: mi, pass, ..close_loops(map, &k, self.width, self.height, lc) };
                         // Once the fusion gave every point its widest
-                        // baseline, the still weak ones go (before the last BA).
-                        if pass + 1 == passes {
-                            stats.weak_points_dropped = drop_weak_points(map, lc.weak_parallax_deg, lc.weak_min_good);
-                        }
+                        // baseline, the still weak ones go (before the BA).
+                        stats.weak_points_dropped = drop_weak_points(map, lc.weak_parallax_deg, lc.weak_min_good);
                         self.stats.loops.push(stats);
                         loops_s += tl.elapsed().as_secs_f64();
                     }
