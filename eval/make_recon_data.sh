@@ -10,11 +10,13 @@
 #   eval/make_recon_data.sh                 # seeds 1000000..1000004
 #   SEEDS="1000000 1000007" eval/make_recon_data.sh
 #   ROOMSCRIBE=path/to/roomscribe eval/make_recon_data.sh
+#   # the wider held-out set of recon-synthetic-mono-wide.toml (12 seeds):
+#   SEEDS="$(seq 1000005 1000016)" OUT=eval/benchmarks/data/recon-synth-wide eval/make_recon_data.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${ROOMSCRIBE:-target/release/roomscribe}
 SEEDS=${SEEDS:-"1000000 1000001 1000002 1000003 1000004"}
-OUT=eval/benchmarks/data/recon-synth
+OUT=${OUT:-eval/benchmarks/data/recon-synth}
 if [ ! -x "$BIN" ]; then
   echo "make_recon_data.sh: $BIN not found; build it with 'cargo build --release' or set ROOMSCRIBE" >&2
   exit 2
