@@ -31,6 +31,12 @@ impl Sim3 {
         Point3::from(self.scale * (self.rotation * p.coords) + self.translation)
     }
 
+    /// The inverse transform (`scale` must be non-zero).
+    pub fn inverse(&self) -> Sim3 {
+        let rinv = self.rotation.inverse();
+        Sim3 { rotation: rinv, translation: -(rinv * self.translation) / self.scale, scale: 1.0 / self.scale }
+    }
+
     /// Moves a camera pose `world_from_camera` into the target frame: its
     /// centre is transformed as a point, its orientation is rotated (the
     /// scale does not apply to a rotation).
@@ -104,6 +110,14 @@ pub fn umeyama(src: &[Point3<f64>], dst: &[Point3<f64>], with_scale: bool) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inverse_undoes_the_transform() {
+        let s = Sim3 { rotation: Rotation3::from_scaled_axis(Vector3::new(0.2, -0.1, 0.4)), translation: Vector3::new(1.0, -2.0, 0.5), scale: 1.7 };
+        let p = Point3::new(0.3, 2.0, -1.0);
+        let back = s.inverse().transform_point(&s.transform_point(&p));
+        assert!((back - p).norm() < 1e-12, "{back:?}");
+    }
 
     fn cloud() -> Vec<Point3<f64>> {
         vec![

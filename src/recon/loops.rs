@@ -18,7 +18,7 @@
 //!    that carry a map point.
 //! 3. **Verification** ([`verify_pair`]): a similarity (Sim3) between the
 //!    matched points in the two cameras' frames by RANSAC on 3-point
-//!    samples ([`umeyama`] fits): a pair agrees when the mapped point lies on
+//!    samples ([`umeyama_of`] fits): a pair agrees when the mapped point lies on
 //!    the other camera's ray (angle) at about its depth (a tolerance relative
 //!    to the depth, since triangulated depths are the uncertain part). The
 //!    Sim3's scale is the relative scale of the map between the two
@@ -43,81 +43,17 @@
 use super::features::{match_brute, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{camera_centre, Pinhole};
 use super::track::{point_parallax_deg, KeyFrame, Map, MapPoint};
-use nalgebra::{Matrix3, Point3, UnitQuaternion, Vector3};
+use crate::geom::umeyama::{umeyama, Sim3};
+use nalgebra::Point3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A similarity transform `y = scale · rotation · x + translation`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sim3 {
-    pub scale: f64,
-    pub rotation: UnitQuaternion<f64>,
-    pub translation: Vector3<f64>,
-}
-
-impl Sim3 {
-    /// The identity.
-    pub fn identity() -> Sim3 {
-        Sim3 { scale: 1.0, rotation: UnitQuaternion::identity(), translation: Vector3::zeros() }
-    }
-
-    /// Applies the transform to a point.
-    pub fn apply(&self, x: &Point3<f64>) -> Point3<f64> {
-        Point3::from(self.scale * (self.rotation * x.coords) + self.translation)
-    }
-
-    /// The inverse transform.
-    pub fn inverse(&self) -> Sim3 {
-        let rinv = self.rotation.inverse();
-        Sim3 { scale: 1.0 / self.scale, rotation: rinv, translation: -(rinv * self.translation) / self.scale }
-    }
-}
-
 /// Least-squares similarity `b ≈ s R a + t` over the pairs `idx`
-/// (Umeyama 1991: centred cross-covariance, SVD with the reflection
-/// fixed, scale from the singular values over the spread of `a`). `None`
-/// for fewer than 3 pairs or a degenerate (collinear, coincident) set.
-pub fn umeyama(a: &[Point3<f64>], b: &[Point3<f64>], idx: &[usize]) -> Option<Sim3> {
-    if idx.len() < 3 {
-        return None;
-    }
-    let n = idx.len() as f64;
-    let ma = idx.iter().map(|&i| a[i].coords).sum::<Vector3<f64>>() / n;
-    let mb = idx.iter().map(|&i| b[i].coords).sum::<Vector3<f64>>() / n;
-    let mut h = Matrix3::zeros();
-    let mut var_a = 0.0;
-    for &i in idx {
-        let (da, db) = (a[i].coords - ma, b[i].coords - mb);
-        h += db * da.transpose();
-        var_a += da.norm_squared();
-    }
-    h /= n;
-    var_a /= n;
-    if var_a <= 1e-12 {
-        return None;
-    }
-    let svd = h.svd(true, true);
-    let (u, vt) = (svd.u?, svd.v_t?);
-    let sv = svd.singular_values;
-    // Sorted descending by nalgebra; the second must be clearly non-zero
-    // (three points on a line fix no rotation about it).
-    let mut order = [0usize, 1, 2];
-    order.sort_by(|&x, &y| sv[y].total_cmp(&sv[x]));
-    if sv[order[1]] <= 1e-9 * sv[order[0]].max(1e-300) {
-        return None;
-    }
-    let mut d = Matrix3::identity();
-    if (u * vt).determinant() < 0.0 {
-        d[(2, 2)] = -1.0;
-    }
-    let r = u * d * vt;
-    let scale = (0..3).map(|i| sv[i] * d[(i, i)]).sum::<f64>() / var_a;
-    if !scale.is_finite() || scale <= 0.0 {
-        return None;
-    }
-    let rotation = UnitQuaternion::from_matrix(&r);
-    let translation = mb - scale * (rotation * ma);
-    Some(Sim3 { scale, rotation, translation })
+/// ([`crate::geom::umeyama`]); `None` for fewer than 3 pairs, a degenerate
+/// (collinear, coincident) set or a non-positive scale.
+pub fn umeyama_of(a: &[Point3<f64>], b: &[Point3<f64>], idx: &[usize]) -> Option<Sim3> {
+    let (sa, sb): (Vec<Point3<f64>>, Vec<Point3<f64>>) = idx.iter().filter_map(|&i| Some((*a.get(i)?, *b.get(i)?))).unzip();
+    umeyama(&sa, &sb, true).ok().filter(|s| s.scale.is_finite() && s.scale > 0.0)
 }
 
 /// Sim3 RANSAC settings (points in two cameras' frames).
@@ -160,11 +96,11 @@ fn agrees(s: &Sim3, sinv: &Sim3, xa: &Point3<f64>, xb: &Point3<f64>, cos_tol: f6
         let (nq, no) = (q.coords.norm(), obs.coords.norm());
         nq > 0.0 && no > 0.0 && q.coords.dot(&obs.coords) >= cos_tol * nq * no && (nq / no).ln().abs() <= depth_tol
     };
-    one(&s.apply(xa), xb) && one(&sinv.apply(xb), xa)
+    one(&s.transform_point(xa), xb) && one(&sinv.transform_point(xb), xa)
 }
 
 /// Robust Sim3 `b ≈ S a` between corresponding points expressed in two
-/// cameras' frames (`a[i]` ↔ `b[i]`): RANSAC over 3-point [`umeyama`]
+/// cameras' frames (`a[i]` ↔ `b[i]`): RANSAC over 3-point [`umeyama_of`]
 /// samples (seeded, deterministic), a pair agreeing when each point
 /// mapped into the other camera lies within [`Sim3Config::ray_tol_deg`]
 /// of its match's ray and within [`Sim3Config::depth_tol`] of its depth;
@@ -189,7 +125,7 @@ pub fn sim3_ransac(a: &[Point3<f64>], b: &[Point3<f64>], cfg: &Sim3Config, seed:
         if i == j || j == k || i == k {
             continue;
         }
-        let Some(s) = umeyama(a, b, &[i, j, k]) else { continue };
+        let Some(s) = umeyama_of(a, b, &[i, j, k]) else { continue };
         if !scale_ok(&s) {
             continue;
         }
@@ -200,7 +136,7 @@ pub fn sim3_ransac(a: &[Point3<f64>], b: &[Point3<f64>], cfg: &Sim3Config, seed:
     }
     let (mut s, mut inl) = best?;
     for _ in 0..2 {
-        let Some(s2) = umeyama(a, b, &inl) else { break };
+        let Some(s2) = umeyama_of(a, b, &inl) else { break };
         let inl2 = inliers_of(&s2);
         if inl2.len() < inl.len() || !scale_ok(&s2) {
             break;
@@ -472,26 +408,26 @@ mod tests {
     fn umeyama_recovers_a_similarity() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let a = cloud(&mut rng, 30);
-        let s = Sim3 { scale: 1.23, rotation: UnitQuaternion::from_scaled_axis(Vector3::new(0.1, -0.4, 0.2)), translation: Vector3::new(0.3, -1.0, 2.0) };
-        let b: Vec<Point3<f64>> = a.iter().map(|x| s.apply(x)).collect();
+        let s = Sim3 { scale: 1.23, rotation: nalgebra::Rotation3::from_scaled_axis(Vector3::new(0.1, -0.4, 0.2)), translation: Vector3::new(0.3, -1.0, 2.0) };
+        let b: Vec<Point3<f64>> = a.iter().map(|x| s.transform_point(x)).collect();
         let idx: Vec<usize> = (0..30).collect();
-        let f = umeyama(&a, &b, &idx).expect("fit");
+        let f = umeyama_of(&a, &b, &idx).expect("fit");
         assert!((f.scale - 1.23).abs() < 1e-9, "{f:?}");
-        assert!(f.rotation.angle_to(&s.rotation) < 1e-9);
+        assert!((f.rotation.matrix() - s.rotation.matrix()).norm() < 1e-9, "{f:?}");
         assert!((f.translation - s.translation).norm() < 1e-9);
-        let back = f.inverse().apply(&b[3]);
+        let back = f.inverse().transform_point(&b[3]);
         assert!((back - a[3]).norm() < 1e-9);
         // Collinear points fix no rotation.
         let line: Vec<Point3<f64>> = (0..5).map(|i| Point3::new(i as f64, 0.0, 1.0)).collect();
-        assert!(umeyama(&line, &line, &[0, 1, 2, 3, 4]).is_none());
+        assert!(umeyama_of(&line, &line, &[0, 1, 2, 3, 4]).is_none());
     }
 
     #[test]
     fn sim3_ransac_rejects_outliers_and_finds_the_scale() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         let a = cloud(&mut rng, 100);
-        let s = Sim3 { scale: 0.87, rotation: UnitQuaternion::from_scaled_axis(Vector3::new(0.0, 0.3, 0.0)), translation: Vector3::new(0.2, 0.0, 0.5) };
-        let mut b: Vec<Point3<f64>> = a.iter().map(|x| s.apply(x)).collect();
+        let s = Sim3 { scale: 0.87, rotation: nalgebra::Rotation3::from_scaled_axis(Vector3::new(0.0, 0.3, 0.0)), translation: Vector3::new(0.2, 0.0, 0.5) };
+        let mut b: Vec<Point3<f64>> = a.iter().map(|x| s.transform_point(x)).collect();
         // 40 % wrong matches (points elsewhere), and 2 % depth noise.
         for (i, x) in b.iter_mut().enumerate() {
             if i % 5 < 2 {
