@@ -126,6 +126,16 @@ pub struct TrajReport {
     /// Angle between the aligned estimate's +z axis and the ground truth's,
     /// degrees: for two z-up (gravity-aligned) frames, the gravity error.
     pub tilt_deg: f64,
+    /// Orientation error after the whole-pose alignment: RMSE over matched
+    /// poses of the angle between the aligned estimated orientation and
+    /// the true one, degrees.
+    pub rot_rmse_deg: f64,
+    /// The estimate keeps its camera centre fixed (the rotation-only output
+    /// of a turn on the spot): its positions cannot be aligned, so the
+    /// alignment comes from orientations alone, the centre is placed at the
+    /// true path's centroid (ATE is then the true path's spread about it)
+    /// and `scale` is undefined (NaN, `null` in JSON).
+    pub fixed_centre: bool,
     pub max_dt: f64,
     /// Estimate frame → ground-truth frame from whole poses (see
     /// [`pose_alignment`]); applied to a predicted cloud to score it in the
@@ -200,10 +210,12 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
     let g: Vec<Isometry3<f64>> = pairs.iter().map(|&(_, j)| gt.poses[j].world_from_camera).collect();
     let ep: Vec<Point3<f64>> = e.iter().map(|p| Point3::from(p.translation.vector)).collect();
     let gp: Vec<Point3<f64>> = g.iter().map(|p| Point3::from(p.translation.vector)).collect();
-    let sim = umeyama(&ep, &gp, cfg.align == Alignment::Sim3).map_err(|source| EvalError::Alignment {
-        matched: pairs.len(),
-        source,
-    })?;
+    let fixed_centre = is_fixed_centre(&ep);
+    let by_orientation = if fixed_centre { pose_alignment(&e, &g, false) } else { None };
+    let sim = match by_orientation {
+        Some(s) => s,
+        None => umeyama(&ep, &gp, cfg.align == Alignment::Sim3).map_err(|source| EvalError::Alignment { matched: pairs.len(), source })?,
+    };
     let aligned: Vec<Isometry3<f64>> = e.iter().map(|p| sim.transform_pose(p)).collect();
     let ate: Vec<f64> =
         aligned.iter().zip(&g).map(|(a, b)| (a.translation.vector - b.translation.vector).norm()).collect();
@@ -218,7 +230,9 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         rpe_r.push(err.rotation.angle().to_degrees());
     }
     let path_length = gp.windows(2).map(|w| (w[1] - w[0]).norm()).sum();
-    let est_to_gt = pose_alignment(&e, &g, cfg.align == Alignment::Sim3).unwrap_or(sim);
+    let est_to_gt = pose_alignment(&e, &g, cfg.align == Alignment::Sim3 && !fixed_centre).unwrap_or(sim);
+    let r_align = nalgebra::UnitQuaternion::from_rotation_matrix(&est_to_gt.rotation);
+    let rot_err: Vec<f64> = e.iter().zip(&g).map(|(a, b)| (r_align * a.rotation).angle_to(&b.rotation).to_degrees()).collect();
     Ok(TrajReport {
         matched: pairs.len(),
         est_poses: est.poses.len(),
@@ -228,7 +242,7 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         ate_median: median(&ate),
         ate_max: ate.iter().copied().fold(0.0, f64::max),
         align: cfg.align,
-        scale: sim.scale,
+        scale: if fixed_centre { f64::NAN } else { sim.scale },
         rpe_pairs: rpe_t.len(),
         rpe_delta_frames: d,
         rpe_delta_m: cfg.rpe_delta_m,
@@ -239,9 +253,22 @@ pub fn evaluate_trajectory(est: &Trajectory, gt: &Trajectory, cfg: &TrajConfig) 
         path_length,
         ate_rmse_pct_of_path: if path_length > 0.0 { 100.0 * rmse(&ate) / path_length } else { 0.0 },
         tilt_deg: (est_to_gt.rotation * nalgebra::Vector3::z()).z.clamp(-1.0, 1.0).acos().to_degrees(),
+        rot_rmse_deg: rmse(&rot_err),
+        fixed_centre,
         max_dt: cfg.max_dt,
         est_to_gt,
     })
+}
+
+/// Relative size (to the positions' distance from the origin, at least 1)
+/// below which an estimate's camera centres count as one point.
+const FIXED_CENTRE_TOLERANCE: f64 = 1e-9;
+
+/// Whether every position is the same point (a rotation-only trajectory).
+fn is_fixed_centre(p: &[Point3<f64>]) -> bool {
+    let Some(first) = p.first() else { return false };
+    let size = p.iter().map(|q| q.coords.norm()).fold(1.0, f64::max);
+    p.iter().all(|q| (q - first).norm() <= FIXED_CENTRE_TOLERANCE * size)
 }
 
 /// Aligns an estimated trajectory onto the ground truth using whole poses:
@@ -386,6 +413,40 @@ mod tests {
         }
         let up = a.rotation * (sim.rotation * Vector3::z());
         assert!((up - Vector3::z()).norm() < 1e-9);
+    }
+
+    #[test]
+    fn a_fixed_centre_estimate_is_aligned_by_orientations() {
+        // A turn on the spot about a point 5 cm from the camera (the true
+        // centre moves on a small circle); the estimate keeps its centre
+        // fixed, in a frame tipped by 10 degrees.
+        let gt = Trajectory {
+            poses: (0..40)
+                .map(|i| {
+                    let a = i as f64 * 0.05;
+                    StampedPose { t: i as f64 * 0.1, world_from_camera: Isometry3::new(Vector3::new(0.05 * a.cos(), 0.05 * a.sin(), 1.5), Vector3::new(0.0, 0.0, a)) }
+                })
+                .collect(),
+        };
+        let tip = nalgebra::UnitQuaternion::from_scaled_axis(Vector3::new(10f64.to_radians(), 0.0, 0.0));
+        let est = Trajectory {
+            poses: gt.poses.iter().map(|p| StampedPose { t: p.t, world_from_camera: Isometry3::from_parts(nalgebra::Translation3::identity(), tip * p.world_from_camera.rotation) }).collect(),
+        };
+        let r = evaluate_trajectory(&est, &gt, &TrajConfig { align: Alignment::Sim3, ..Default::default() }).unwrap();
+        assert!(r.fixed_centre && r.scale.is_nan(), "{r:?}");
+        assert!((r.tilt_deg - 10.0).abs() < 1e-6, "{}", r.tilt_deg);
+        assert!(r.rot_rmse_deg < 1e-5, "{}", r.rot_rmse_deg);
+        // ATE: the true centres' spread about their centroid (a 5 cm arc).
+        assert!(r.ate_rmse > 0.01 && r.ate_rmse < 0.05, "{}", r.ate_rmse);
+        // A rotation error shows in rot_rmse_deg.
+        let wrong = Trajectory {
+            poses: est.poses.iter().enumerate().map(|(i, p)| StampedPose { t: p.t, world_from_camera: Isometry3::from_parts(nalgebra::Translation3::identity(), p.world_from_camera.rotation * nalgebra::UnitQuaternion::from_scaled_axis(Vector3::new(0.0, 0.02 * (i % 2) as f64, 0.0))) }).collect(),
+        };
+        let r = evaluate_trajectory(&wrong, &gt, &TrajConfig::default()).unwrap();
+        assert!(r.rot_rmse_deg > 0.3, "{}", r.rot_rmse_deg);
+        // The same estimate with moving centres is aligned by positions.
+        let r = evaluate_trajectory(&gt, &gt, &TrajConfig::default()).unwrap();
+        assert!(!r.fixed_centre && r.rot_rmse_deg < 1e-5 && r.ate_rmse < 1e-9);
     }
 
     #[test]
