@@ -14,8 +14,8 @@ use super::geometry::{camera_centre, Pinhole};
 use super::report::{ReconReport, Timings};
 use super::select::{Decision, SelectConfig, Selector};
 use super::source::{self, Frame, SourceKind};
-use super::spin::{track_rotations, SpinBuffer, SpinConfig};
-use super::track::{Map, TrackConfig, TrackState, Tracker};
+use super::spin::{track_rotations, SpinBuffer, SpinConfig, SpinPose, SpinStats};
+use super::track::{Map, TrackConfig, TrackState, Tracker, INIT_MIN_DEROTATED_PARALLAX_DEG};
 use super::vertical::{line_segments, vertical_from_segments, VerticalConfig};
 use super::{cv, ReconError};
 use crate::cloud::PointCloud;
@@ -364,6 +364,26 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     let keyframes;
     let mut rotation_only = None;
     let mut sparse: Vec<(Point3<f64>, [u8; 3])> = vec![];
+    // Monocular without a sound map (none started, or only the flagged
+    // low-parallax fallback): a turn on the spot? Track rotations alone;
+    // when the rays fit a turn, its orientations are what such a video
+    // fixes, and they replace the fallback map's (whose depths are not
+    // real, and whose frame is tilted by them).
+    let scfg = SpinConfig { seed: config.seed, ..Default::default() };
+    // Only a fallback whose best pair had too little parallax: one refused
+    // as a rotation / translation trade (a forward walk) has parallax,
+    // which a rotation-only fit of small residual would hide.
+    let no_parallax = tracker.stats.low_parallax && tracker.stats.low_parallax_derotated_deg.is_some_and(|d| d < INIT_MIN_DEROTATED_PARALLAX_DEG);
+    let spun = if !use_given && !has_depth && (tracker.best_map().is_none() || no_parallax) && spin_frames.len() >= 2 {
+        let tt = Instant::now();
+        let r = track_rotations(&spin_frames.frames(), &pin, &scfg);
+        timings.tracking_s += tt.elapsed().as_secs_f64();
+        Some(r)
+    } else {
+        None
+    };
+    let is_turn = |(poses, st): &(Vec<SpinPose>, SpinStats)| poses.len() >= MIN_ROTATION_ONLY_POSES && st.median_residual_deg <= scfg.max_residual_deg && st.max_turn_deg >= MIN_ROTATION_ONLY_TURN_DEG;
+    let use_spin = spun.as_ref().is_some_and(is_turn);
     if use_given {
         for (i, t, wfc, img, d) in given {
             posed.insert(i, wfc);
@@ -371,7 +391,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
             views.push((wfc.inverse(), img, d));
         }
         keyframes = views.len();
-    } else if let Some(map) = tracker.best_map() {
+    } else if let Some(map) = tracker.best_map().filter(|_| !use_spin) {
         if tracker.maps.len() > 1 {
             warnings.push(format!("tracking was lost and restarted {} times; only the largest map ({} keyframes) is kept", tracker.maps.len() - 1, map.kfs.len()));
         }
@@ -392,16 +412,8 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     } else {
         let why = if frames_read < 2 { "only one frame" } else if has_depth { "no frame had enough features with depth" } else { "no two frames with enough parallax and matched features (static camera, plain walls or too few features)" };
         let fail = |more: &str| ReconError::Tracking { input: input_s.clone(), message: format!("tracking could not start: {why}{more}") };
-        if has_depth || spin_frames.len() < 2 {
-            return Err(fail(""));
-        }
-        // Monocular, no map: a turn on the spot? Track rotations alone.
-        let tt = Instant::now();
-        let frames = spin_frames.frames();
-        let scfg = SpinConfig { seed: config.seed, ..Default::default() };
-        let (poses, st) = track_rotations(&frames, &pin, &scfg);
-        timings.tracking_s += tt.elapsed().as_secs_f64();
-        if poses.len() < MIN_ROTATION_ONLY_POSES || st.median_residual_deg > scfg.max_residual_deg || st.max_turn_deg < MIN_ROTATION_ONLY_TURN_DEG {
+        let Some((poses, st)) = spun else { return Err(fail("")) };
+        if !use_spin {
             return Err(fail(&format!(
                 "; rotation-only tracking: {} of {} frames, median ray residual {:.2}°, {:.1}° of turn (a turn on the spot needs ≥ {MIN_ROTATION_ONLY_POSES} frames, ≤ {:.2}° and ≥ {MIN_ROTATION_ONLY_TURN_DEG}°)",
                 poses.len(),

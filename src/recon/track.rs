@@ -164,6 +164,11 @@ pub struct TrackStats {
     /// initialised from the best pair anyway, and its depths (hence the
     /// scale and the floor) are unreliable.
     pub low_parallax: bool,
+    /// With `low_parallax`: the derotated parallax of the pair the map was
+    /// started from (degrees; below the first-map minimum, the camera only
+    /// turned; above it, the pair was refused as a rotation / translation
+    /// trade, as on a forward walk).
+    pub low_parallax_derotated_deg: Option<f64>,
     /// Loop closure before the final BA: each pass over each map.
     pub loops: Vec<LoopStats>,
     /// Every map left at the end (after merging), in the order kept.
@@ -476,7 +481,7 @@ const TRI_MAX_BASELINE_RATIO: f64 = 0.6;
 /// translation). 0.4° let evaluation seed 1000000 start on the last 0.44°
 /// pair of its opening turn, whose scale the walk then contradicted (ATE
 /// 6 %, scale 47 %); at 0.5° it starts on the walk (0.57 %, 1.5 %).
-const INIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.5;
+pub(crate) const INIT_MIN_DEROTATED_PARALLAX_DEG: f64 = 0.5;
 /// [`INIT_MIN_DEROTATED_PARALLAX_DEG`] for a map started after a loss while
 /// an older map exists. Its scale is replaced by the older map's when it is
 /// merged, and the merge needs it to start while the camera still sees
@@ -1336,6 +1341,7 @@ impl Tracker {
         // about its own centre) but whose depths do not; flagged.
         if self.maps.is_empty() && !self.rgbd {
             if let Some(f) = self.fallback.take() {
+                self.stats.low_parallax_derotated_deg = Some(f.pair.derot_deg);
                 self.build_initial_map(f.reference, f.frame_index, f.t, f.image, f.feats, f.pair);
                 self.stats.low_parallax = true;
             }
