@@ -373,7 +373,7 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // Only a fallback whose best pair had too little parallax: one refused
     // as a rotation / translation trade (a forward walk) has parallax,
     // which a rotation-only fit of small residual would hide.
-    let no_parallax = tracker.stats.low_parallax && tracker.stats.low_parallax_derotated_deg.is_some_and(|d| d < INIT_MIN_DEROTATED_PARALLAX_DEG);
+    let no_parallax = tracker.stats.low_parallax_derotated_deg.is_some_and(|d| d < INIT_MIN_DEROTATED_PARALLAX_DEG);
     let spun = if !use_given && !has_depth && (tracker.best_map().is_none() || no_parallax) && spin_frames.len() >= 2 {
         let tt = Instant::now();
         let r = track_rotations(&spin_frames.frames(), &pin, &scfg);
@@ -720,8 +720,7 @@ fn clean(cloud: PointCloud, voxel: f64) -> (PointCloud, usize, usize) {
 /// height above the local floors and corrects it there ([`drift`]);
 /// `None` without a map.
 fn correct_drift(tracker: &mut Tracker, cfg: &DriftConfig) -> Option<DriftReport> {
-    let best = (0..tracker.maps.len()).max_by_key(|&i| tracker.maps[i].kfs.len())?;
-    let map = tracker.maps.get_mut(best)?;
+    let map = tracker.best_map_mut()?;
     let kfs: Vec<DriftKeyframe> = map.kfs.iter().map(|k| DriftKeyframe { t: k.t, cam_from_world: k.cam_from_world }).collect();
     let rotations: Vec<UnitQuaternion<f64>> = kfs.iter().map(|k| k.cam_from_world.inverse().rotation).collect();
     let up = camera_up_prior(&rotations).up;

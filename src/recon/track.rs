@@ -541,6 +541,11 @@ impl Tracker {
         self.maps.iter().max_by_key(|m| m.kfs.len())
     }
 
+    /// [`Self::best_map`], mutable (the same map).
+    pub fn best_map_mut(&mut self) -> Option<&mut Map> {
+        self.maps.iter_mut().max_by_key(|m| m.kfs.len())
+    }
+
     /// Processes one frame: `image` BGR and `depth` (metres) at tracking
     /// resolution, `feats` extracted from it.
     pub fn track(&mut self, frame_index: usize, t: f64, image: &Mat, depth: Option<&Mat>, feats: Features) -> Result<TrackState, ReconError> {
