@@ -43,6 +43,7 @@
 use super::features::{match_brute, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{camera_centre, Pinhole};
 use super::track::{point_parallax_deg, KeyFrame, Map, MapPoint};
+use crate::geom::stats::median;
 use crate::geom::umeyama::{umeyama, Sim3};
 use nalgebra::Point3;
 use rand::{Rng, SeedableRng};
@@ -369,8 +370,7 @@ pub fn close_loops(map: &mut Map, k: &Pinhole, width: u32, height: u32, cfg: &Lo
     }
     stats.pairs_verified = stats.pairs.len();
     let mut scales: Vec<f64> = stats.pairs.iter().map(|p| p.scale).collect();
-    scales.sort_by(|x, y| x.total_cmp(y));
-    stats.median_scale = scales.get(scales.len() / 2).copied();
+    stats.median_scale = median(&mut scales);
     stats
 }
 

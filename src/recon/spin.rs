@@ -19,6 +19,7 @@
 
 use super::features::{match_brute, Features, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::geometry::{kabsch, Pinhole};
+use crate::geom::stats::median;
 use nalgebra::{Matrix3, Rotation3, UnitQuaternion, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -186,8 +187,7 @@ fn fit_rotation(a: &[Vector3<f64>], b: &[Vector3<f64>], cfg: &SpinConfig, rng: &
         return None;
     }
     let mut res: Vec<f64> = (0..n).map(|i| (r * a[i]).angle(&b[i]).to_degrees()).collect();
-    res.sort_by(|x, y| x.total_cmp(y));
-    let med = res[res.len() / 2];
+    let med = median(&mut res)?;
     Some((r, mask, med))
 }
 
@@ -239,8 +239,7 @@ pub fn track_rotations(frames: &[(usize, f64, &Features)], k: &Pinhole, cfg: &Sp
         }
     }
     stats.tracked = poses.len();
-    residuals.sort_by(|x, y| x.total_cmp(y));
-    stats.median_residual_deg = residuals.get(residuals.len() / 2).copied().unwrap_or(0.0);
+    stats.median_residual_deg = median(&mut residuals).unwrap_or(0.0);
     stats.max_turn_deg = poses.iter().map(|p| (p.world_from_camera * Vector3::z()).angle(&Vector3::z()).to_degrees()).fold(0.0, f64::max);
     (poses, stats)
 }
