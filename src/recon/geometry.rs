@@ -22,6 +22,11 @@ impl Pinhole {
     pub fn project(&self, pc: &Point3<f64>) -> Option<Point2<f64>> {
         (pc.z > 1e-6).then(|| Point2::new(self.fx * pc.x / pc.z + self.cx, self.fy * pc.y / pc.z + self.cy))
     }
+    /// [`Self::project`], and `None` outside a `width` x `height` image.
+    #[inline]
+    pub fn project_in(&self, pc: &Point3<f64>, width: u32, height: u32) -> Option<Point2<f64>> {
+        self.project(pc).filter(|uv| uv.x >= 0.0 && uv.y >= 0.0 && uv.x < width as f64 && uv.y < height as f64)
+    }
     /// Unit-depth ray of a pixel.
     #[inline]
     pub fn ray(&self, uv: &Point2<f64>) -> Vector3<f64> {

@@ -293,8 +293,7 @@ pub fn loop_candidates(map: &Map, k: &Pinhole, width: u32, height: u32, cfg: &Lo
                     shared += 1;
                     continue;
                 }
-                let Some(uv) = k.project(&(kfa.cam_from_world * mp.pos)) else { continue };
-                if uv.x < 0.0 || uv.y < 0.0 || uv.x >= width as f64 || uv.y >= height as f64 {
+                if k.project_in(&(kfa.cam_from_world * mp.pos), width, height).is_none() {
                     continue;
                 }
                 let (ra, rb) = (mp.pos - centres[a], mp.pos - centres[b]);

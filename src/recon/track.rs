@@ -707,10 +707,7 @@ impl Tracker {
         let mut near = vec![];
         for &pi in points {
             let mp = &map.points[pi];
-            let Some(uv) = self.k.project(&(pose * mp.pos)) else { continue };
-            if uv.x < 0.0 || uv.y < 0.0 || uv.x >= self.width as f64 || uv.y >= self.height as f64 {
-                continue;
-            }
+            let Some(uv) = self.k.project_in(&(pose * mp.pos), self.width, self.height) else { continue };
             grid.near(&uv, radius, &mut near);
             let mut two = BestTwo::new();
             for &j in &near {
