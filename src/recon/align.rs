@@ -487,19 +487,19 @@ pub fn align(points: &[Point3<f64>], centres: &[Point3<f64>], up_prior: &UpPrior
             est.push(ScaleEstimate { source: source.into(), scale: prior_m / measured, measured, prior_m, sigma, used: false, deviation: 0.0 });
         }
     };
+    // The camera height the measured ones are compared with: the user's
+    // (`--camera-height`, tight) or the prior.
+    let (height_m, height_sigma) = match cfg.camera_height {
+        Some(h) => (h, GIVEN_CAMERA_HEIGHT_SIGMA),
+        None => (PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
+    };
     let local_h = cfg.local_camera_height.filter(|h| h.is_finite() && *h > 0.0 && !cfg.metric);
     if let Some(hl) = local_h {
-        match cfg.camera_height {
-            Some(h) => add("camera_height_local_floors", hl, h, GIVEN_CAMERA_HEIGHT_SIGMA),
-            None => add("camera_height_local_floors", hl, PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
-        }
+        add("camera_height_local_floors", hl, height_m, height_sigma);
     }
     if floor.is_some() {
         if local_h.is_none() {
-            match cfg.camera_height {
-                Some(h) => add("camera_height", cam_height, h, GIVEN_CAMERA_HEIGHT_SIGMA),
-                None => add("camera_height", cam_height, PRIOR_CAMERA_HEIGHT_M, PRIOR_CAMERA_HEIGHT_SIGMA),
-            }
+            add("camera_height", cam_height, height_m, height_sigma);
         }
         if let Some(h) = ceiling_h.filter(|h| *h > CEILING_OVER_CAMERA.0 * cam_height && *h < CEILING_OVER_CAMERA.1 * cam_height) {
             add("ceiling_height", h, PRIOR_CEILING_HEIGHT_M, PRIOR_CEILING_HEIGHT_SIGMA);
