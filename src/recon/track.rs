@@ -1949,11 +1949,15 @@ mod tests {
         ScaleSample { scale, spread: 0.1, from_map_points: n, from_young: 0, from_old: 0 }
     }
 
+    /// Camera, points, the three views' `cam_from_world`, their features and
+    /// the point index of each feature.
+    type SidewaysWalk = (Pinhole, Vec<Point3<f64>>, [Isometry3<f64>; 3], [Features; 3], [Vec<usize>; 3]);
+
     /// A sideways walk past a far, nearly flat wall while turning: the
     /// reference, a frame halfway and the current frame (`cam_from_world`),
     /// the wall's points, and each view's features (one random descriptor
     /// per point, shared by the views).
-    fn sideways_walk() -> (Pinhole, Vec<Point3<f64>>, [Isometry3<f64>; 3], [Features; 3], [Vec<usize>; 3]) {
+    fn sideways_walk() -> SidewaysWalk {
         use nalgebra::{Translation3, UnitQuaternion, Vector3};
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
