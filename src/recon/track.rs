@@ -167,7 +167,8 @@ pub struct TrackStats {
     /// With `low_parallax`: the derotated parallax of the pair the map was
     /// started from (degrees; below the first-map minimum, the camera only
     /// turned; above it, the pair was refused as a rotation / translation
-    /// trade, as on a forward walk).
+    /// trade that no third view confirmed, as on a sideways walk past a
+    /// far wall).
     pub low_parallax_derotated_deg: Option<f64>,
     /// The map was started from a pair whose triangulated parallax exceeded
     /// the rotation / translation limit but which an intermediate frame
