@@ -12,6 +12,8 @@
 #   ROOMSCRIBE=path/to/roomscribe eval/make_recon_data.sh
 #   # the wider held-out set of recon-synthetic-mono-wide.toml (12 seeds):
 #   SEEDS="$(seq 1000005 1000016)" OUT=eval/benchmarks/data/recon-synth-wide eval/make_recon_data.sh
+#   # the held-out set of recon-synthetic-mono-fresh.toml (24 seeds):
+#   SEEDS="$(seq 1000017 1000040)" OUT=eval/benchmarks/data/recon-synth-fresh eval/make_recon_data.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${ROOMSCRIBE:-target/release/roomscribe}

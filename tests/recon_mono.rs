@@ -156,3 +156,53 @@ fn turn_on_the_spot_before_the_walk_does_not_initialise_the_map() {
     assert!(n >= 60, "only {n} poses");
     assert!(rmse < 0.02 * len, "ATE {rmse} vs path {len}");
 }
+
+/// A turn on the spot alone (70 frames turning 1.2° per frame about the
+/// vertical, 0.2 mm of drift per frame): no pair has the parallax a sound
+/// map needs, so tracking ends with the flagged no-parallax fallback map;
+/// the pipeline must replace it with the rotation-only trajectory (fixed
+/// centre, no cloud), whose orientations are what such a video fixes.
+#[test]
+fn turn_on_the_spot_gives_rotations_not_the_fallback_map() {
+    use opencv::core::Vector;
+    use roomscribe::recon::testscene::{render, walk_trajectory, Scene};
+    let dir = tempfile::tempdir().unwrap();
+    let k = Intrinsics::from_hfov(480, 360, 65.0);
+    let scene = Scene::standard(5);
+    let start = walk_trajectory(&scene, 90, 1.45, 1.8)[0];
+    let n = 70;
+    let mut gt = vec![];
+    for i in 0..n {
+        let yaw = -1.2f64.to_radians() * i as f64;
+        let rot = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::z_axis(), yaw) * start.rotation;
+        let drift = nalgebra::Vector3::new(0.0002, -0.0001, 0.0) * i as f64;
+        let p = nalgebra::Isometry3::from_parts((start.translation.vector + drift).into(), rot);
+        let (img, _) = render(&scene, &k, &p).unwrap();
+        opencv::imgcodecs::imwrite(dir.path().join(format!("frame_{i:05}.png")).to_str().unwrap(), &img, &Vector::new()).unwrap();
+        gt.push((i as f64 / 30.0, p));
+    }
+    std::fs::write(dir.path().join("intrinsics.yaml"), k.to_yaml("test camera")).unwrap();
+    let r = reconstruct(dir.path(), &ReconConfig::default(), &mut |_| {}).unwrap();
+    let tracking = serde_json::to_value(&r.report.tracking).unwrap();
+    eprintln!("turn on the spot: mode {}, {} poses, tracking {tracking}", r.report.mode, r.trajectory.poses.len());
+    // The tracker did end with a fallback map of too little parallax ...
+    let derot = tracking["low_parallax_derotated_deg"].as_f64().expect("no fallback map: the case this test is for did not arise");
+    assert!(derot < 0.5, "fallback pair had {derot}° of derotated parallax");
+    // ... and the output is the rotation-only trajectory instead.
+    assert_eq!(r.report.mode, "rotation_only");
+    assert!(r.cloud.is_empty(), "a turn on the spot gave {} points", r.cloud.len());
+    assert!(r.trajectory.poses.len() >= n / 2, "only {} poses", r.trajectory.poses.len());
+    let c0 = r.trajectory.poses[0].world_from_camera.translation.vector;
+    // Orientations relative to the first posed frame match the truth.
+    let first = &r.trajectory.poses[0];
+    let g0 = gt.iter().find(|(t, _)| (t - first.t).abs() < 1e-3).unwrap().1;
+    let mut worst = 0.0f64;
+    for p in &r.trajectory.poses {
+        assert!((p.world_from_camera.translation.vector - c0).norm() < 1e-9, "the camera centre moved");
+        let g = gt.iter().find(|(t, _)| (t - p.t).abs() < 1e-3).unwrap().1;
+        let est_rel = first.world_from_camera.rotation.inverse() * p.world_from_camera.rotation;
+        let gt_rel = g0.rotation.inverse() * g.rotation;
+        worst = worst.max((est_rel.inverse() * gt_rel).angle().to_degrees());
+    }
+    assert!(worst < 1.0, "relative orientation off by {worst}°");
+}

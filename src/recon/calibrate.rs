@@ -175,9 +175,7 @@ pub fn calibrate(input: &Path, cfg: &CalibrateConfig, progress: CalibProgress) -
     // One round of outlier rejection: views far worse than the median
     // (a mis-ordered detection, motion blur) are dropped.
     let mut rejected = 0;
-    let mut sorted = per_view.clone();
-    sorted.sort_by(|a, b| a.total_cmp(b));
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let median = crate::geom::stats::median(&mut per_view.clone()).unwrap_or(0.0);
     let keep: Vec<bool> = per_view.iter().map(|e| *e <= (3.0 * median).max(0.5)).collect();
     let kept = keep.iter().filter(|k| **k).count();
     if kept < corners.len() && kept >= cfg.min_views {

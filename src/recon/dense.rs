@@ -23,6 +23,7 @@
 //! typical depth or in pixels. Knows cameras, images and poses, not maps,
 //! tracking or files.
 
+use crate::geom::stats::median;
 use super::geometry::{camera_centre, Pinhole};
 use super::{cv, ReconError};
 use nalgebra::{Isometry3, Matrix3, Point3, Vector3};
@@ -573,9 +574,5 @@ pub fn typical_depth(views: &[View], k: &Pinhole, sparse: &[Point3<f64>]) -> Res
             }
         }
     }
-    if ds.is_empty() {
-        return Ok(None);
-    }
-    ds.sort_by(|a, b| a.total_cmp(b));
-    Ok(Some(ds[ds.len() / 2]))
+    Ok(median(&mut ds))
 }

@@ -5,6 +5,7 @@
 //! the stride adapts to the camera's motion instead of being fixed. Black
 //! and frozen frames are counted for the report's warnings.
 
+use crate::geom::stats::median;
 use super::calib::Intrinsics;
 use super::features::{match_brute, Extractor, Features, OrbConfig, MATCH_MAX_HAMMING, MATCH_RATIO};
 use super::{cv, ReconError};
@@ -115,8 +116,7 @@ impl Selector {
                     f64::INFINITY
                 } else {
                     let mut d: Vec<f64> = m.iter().map(|&(i, j)| (lf.points[i] - feats.points[j]).norm()).collect();
-                    d.sort_by(|a, b| a.total_cmp(b));
-                    d[d.len() / 2] / tw as f64
+                    median(&mut d).unwrap_or(f64::INFINITY) / tw as f64
                 }
             }
         };
