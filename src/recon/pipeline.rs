@@ -371,8 +371,9 @@ pub fn reconstruct(input: &Path, config: &ReconConfig, progress: &mut dyn FnMut(
     // real, and whose frame is tilted by them).
     let scfg = SpinConfig { seed: config.seed, ..Default::default() };
     // Only a fallback whose best pair had too little parallax: one refused
-    // as a rotation / translation trade (a forward walk) has parallax,
-    // which a rotation-only fit of small residual would hide.
+    // as a rotation / translation trade (a sideways walk past a far wall
+    // that no third view confirmed) has parallax, which a rotation-only
+    // fit of small residual would hide.
     let no_parallax = tracker.stats.low_parallax_derotated_deg.is_some_and(|d| d < INIT_MIN_DEROTATED_PARALLAX_DEG);
     let spun = if !use_given && !has_depth && (tracker.best_map().is_none() || no_parallax) && spin_frames.len() >= 2 {
         let tt = Instant::now();
