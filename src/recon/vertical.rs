@@ -16,7 +16,7 @@
 
 use super::geometry::Pinhole;
 use super::{cv, ReconError};
-use nalgebra::{Isometry3, Matrix3, Vector3};
+use nalgebra::{Isometry3, Matrix3, UnitQuaternion, Vector3};
 use opencv::core::{Mat, Vector, Vec4f};
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -202,6 +202,76 @@ pub fn vertical_from_segments(views: &[(Isometry3<f64>, &[[f64; 4]])], diagonal:
     Some(Vertical { up: g, inliers: inl.len(), candidates: segs.len(), views: vs.len(), rms_deg: rms })
 }
 
+/// Fewest supporting segments for one image's own vertical in
+/// [`pair_vertical_disagreement`] (a single view has far fewer than the
+/// 20 that [`VerticalConfig::default`] asks of a whole video).
+pub const PAIR_MIN_SEGMENTS: usize = 6;
+
+/// Two views' verticals, each found from its own segments alone, compared
+/// through a candidate relative rotation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairVertical {
+    /// Angle between `R · up_a` and `up_b` (degrees), `R` the candidate
+    /// `b_from_a` rotation.
+    pub disagreement_deg: f64,
+    /// Segments supporting each view's vertical.
+    pub inliers: (usize, usize),
+    /// Each view's own vertical (its camera frame).
+    pub up: (Vector3<f64>, Vector3<f64>),
+}
+
+/// Cone (degrees) around the first view's direction, taken through the
+/// candidate rotation, in which the second view looks for the same
+/// vanishing direction: wide enough for the rotation errors to be caught
+/// (the wrong initialisation pairs seen were ≤ 6° off), narrow enough that
+/// the second view cannot pick another direction (a wallpaper lattice at
+/// 45° from the vertical, a horizontal edge).
+pub const PAIR_SEARCH_DEG: f64 = 12.0;
+
+/// Checks a candidate relative rotation `b_from_a` of two views against
+/// their vanishing points, which do not move with the translation. One view
+/// finds its vertical direction from its own segments (camera frame, within
+/// `cfg.max_prior_angle_deg` of the camera's up `−y`; no pose needed), the
+/// other finds the vanishing direction of its own segments nearest to where
+/// the rotation puts it (within [`PAIR_SEARCH_DEG`]), and a right rotation
+/// maps one onto the other. Done both ways (a then b, b then a): a view's
+/// own "vertical" can be another direction (a wallpaper lattice, a few
+/// stray segments), and the two ways then disagree; the smaller angle is
+/// the answer, so a rotation is judged wrong only when both ways say so.
+/// A rotation traded for translation (the ambiguity of a narrow view moving
+/// little against its depth) tilts the vertical; a rotation about the
+/// vertical itself does not show. `None` when either way finds no direction
+/// (fewer than `cfg.min_segments` agreeing segments) or only one beyond
+/// [`PAIR_SEARCH_DEG`].
+pub fn pair_vertical_disagreement(
+    segs_a: &[[f64; 4]],
+    segs_b: &[[f64; 4]],
+    diagonal: f64,
+    k: &Pinhole,
+    b_from_a: &UnitQuaternion<f64>,
+    cfg: &VerticalConfig,
+) -> Option<PairVertical> {
+    let near = VerticalConfig { max_prior_angle_deg: PAIR_SEARCH_DEG, ..cfg.clone() };
+    // From `first`'s own vertical to the same direction in `second`
+    // (`second_from_first` rotation): (angle, inliers, own up, found up).
+    let one_way = |first: &[[f64; 4]], second: &[[f64; 4]], second_from_first: &UnitQuaternion<f64>| {
+        let own = vertical_from_segments(&[(Isometry3::identity(), first)], diagonal, k, &-Vector3::y(), cfg)?;
+        let expected = second_from_first * own.up;
+        let found = vertical_from_segments(&[(Isometry3::identity(), second)], diagonal, k, &expected, &near)?;
+        let angle = expected.angle(&found.up).to_degrees();
+        // The refinement can leave the cone for another direction (dev
+        // seed 35: 15° off for a rotation right within 0.7°): not the same.
+        (angle <= PAIR_SEARCH_DEG).then_some((angle, (own.inliers, found.inliers), own.up, found.up))
+    };
+    let (d_ab, n_ab, up_a, up_b_found) = one_way(segs_a, segs_b, b_from_a)?;
+    let (d_ba, n_ba, up_b, up_a_found) = one_way(segs_b, segs_a, &b_from_a.inverse())?;
+    Some(if d_ab <= d_ba {
+        PairVertical { disagreement_deg: d_ab, inliers: n_ab, up: (up_a, up_b_found) }
+    } else {
+        PairVertical { disagreement_deg: d_ba, inliers: (n_ba.1, n_ba.0), up: (up_a_found, up_b) }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +358,47 @@ mod tests {
         assert!(v.views >= 30, "{v:?}");
         // Too few segments: no answer.
         assert!(vertical_from_segments(&lv[..1], 800.0, &pin, &prior, &VerticalConfig { min_segments: 50, ..Default::default() }).is_none());
+    }
+
+    #[test]
+    fn a_pair_rotation_is_checked_against_each_image_own_vertical() {
+        // Vertical and horizontal edges around a camera pitched down 20°
+        // that walks 10 cm and turns 15°; each image finds its vertical on
+        // its own (no pose), and the true rotation maps one onto the other.
+        let k = Intrinsics::from_hfov(640, 480, 65.0);
+        let pin = Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy };
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut lines = vec![];
+        for i in 0..200 {
+            let az = i as f64 * 0.0314 + rng.random_range(-0.01..0.01);
+            let r = rng.random_range(2.0..3.5);
+            let p = Vector3::new(r * az.cos(), r * az.sin(), 0.0);
+            lines.push((p + Vector3::new(0.0, 0.0, 0.2), p + Vector3::new(0.0, 0.0, rng.random_range(1.0..2.4))));
+            lines.push((p + Vector3::new(0.0, 0.0, 0.9), p + Vector3::new(-0.6 * az.sin(), 0.6 * az.cos(), 0.9)));
+        }
+        let wa = look(Vector3::new(0.0, 0.0, 1.45), 0.3, -0.35, 0.02);
+        let wb = look(Vector3::new(0.08, 0.06, 1.45), 0.56, -0.33, -0.01);
+        let (sa, sb) = (project(&lines, &wa.inverse(), &pin), project(&lines, &wb.inverse(), &pin));
+        let b_from_a = (wb.inverse() * wa).rotation;
+        let cfg = VerticalConfig { min_segments: PAIR_MIN_SEGMENTS, ..Default::default() };
+        let right = pair_vertical_disagreement(&sa, &sb, 800.0, &pin, &b_from_a, &cfg).unwrap();
+        assert!(right.disagreement_deg < 0.05, "{right:?}");
+        assert!(right.inliers.0 >= 10 && right.inliers.1 >= 10, "{right:?}");
+        // A rotation 4° off about the camera's x axis (pitch traded for a
+        // vertical translation) shows; one off about the vertical cannot.
+        let pitched = UnitQuaternion::from_axis_angle(&Vector3::x_axis(), 4f64.to_radians()) * b_from_a;
+        let wrong = pair_vertical_disagreement(&sa, &sb, 800.0, &pin, &pitched, &cfg).unwrap();
+        assert!((wrong.disagreement_deg - 4.0).abs() < 0.3, "{wrong:?}");
+        let up_b = wb.inverse().rotation * Vector3::z_axis();
+        let yawed = UnitQuaternion::from_axis_angle(&up_b, 4f64.to_radians()) * b_from_a;
+        let blind = pair_vertical_disagreement(&sa, &sb, 800.0, &pin, &yawed, &cfg).unwrap();
+        assert!(blind.disagreement_deg < 0.05, "{blind:?}");
+        // 20° off: beyond the search cone, no common direction, not judged.
+        let far = UnitQuaternion::from_axis_angle(&Vector3::x_axis(), 20f64.to_radians()) * b_from_a;
+        assert!(pair_vertical_disagreement(&sa, &sb, 800.0, &pin, &far, &cfg).is_none());
+        // An image without vertical edges is not judged.
+        let flat: Vec<(Vector3<f64>, Vector3<f64>)> = lines.iter().skip(1).step_by(2).copied().collect();
+        let sf = project(&flat, &wb.inverse(), &pin);
+        assert!(pair_vertical_disagreement(&sa, &sf, 800.0, &pin, &b_from_a, &cfg).is_none());
     }
 }
