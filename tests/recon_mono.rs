@@ -126,8 +126,7 @@ fn long_gap_starts_a_new_map_that_is_merged() {
 /// tracker must wait for the walk's parallax.
 #[test]
 fn turn_on_the_spot_before_the_walk_does_not_initialise_the_map() {
-    use opencv::core::Vector;
-    use roomscribe::recon::testscene::{render, walk_trajectory, Scene};
+    use roomscribe::recon::testscene::{walk_trajectory, Scene};
     let dir = tempfile::tempdir().unwrap();
     let k = Intrinsics::from_hfov(480, 360, 65.0);
     let scene = Scene::standard(5);
@@ -142,13 +141,7 @@ fn turn_on_the_spot_before_the_walk_does_not_initialise_the_map() {
         poses.push(nalgebra::Isometry3::from_parts((start.translation.vector + drift).into(), rot));
     }
     poses.extend(walk);
-    let mut gt = vec![];
-    for (i, p) in poses.iter().enumerate() {
-        let (img, _) = render(&scene, &k, p).unwrap();
-        opencv::imgcodecs::imwrite(dir.path().join(format!("frame_{i:05}.png")).to_str().unwrap(), &img, &Vector::new()).unwrap();
-        gt.push((i as f64 / 30.0, *p));
-    }
-    std::fs::write(dir.path().join("intrinsics.yaml"), k.to_yaml("test camera")).unwrap();
+    let gt = write_pose_folder(dir.path(), &scene, &k, &poses);
     let r = reconstruct(dir.path(), &ReconConfig::default(), &mut |_| {}).unwrap();
     let (rmse, n) = ate(&r.trajectory, &gt, true);
     let len = path_length(&gt);
@@ -164,24 +157,21 @@ fn turn_on_the_spot_before_the_walk_does_not_initialise_the_map() {
 /// centre, no cloud), whose orientations are what such a video fixes.
 #[test]
 fn turn_on_the_spot_gives_rotations_not_the_fallback_map() {
-    use opencv::core::Vector;
-    use roomscribe::recon::testscene::{render, walk_trajectory, Scene};
+    use roomscribe::recon::testscene::{walk_trajectory, Scene};
     let dir = tempfile::tempdir().unwrap();
     let k = Intrinsics::from_hfov(480, 360, 65.0);
     let scene = Scene::standard(5);
     let start = walk_trajectory(&scene, 90, 1.45, 1.8)[0];
     let n = 70;
-    let mut gt = vec![];
-    for i in 0..n {
-        let yaw = -1.2f64.to_radians() * i as f64;
-        let rot = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::z_axis(), yaw) * start.rotation;
-        let drift = nalgebra::Vector3::new(0.0002, -0.0001, 0.0) * i as f64;
-        let p = nalgebra::Isometry3::from_parts((start.translation.vector + drift).into(), rot);
-        let (img, _) = render(&scene, &k, &p).unwrap();
-        opencv::imgcodecs::imwrite(dir.path().join(format!("frame_{i:05}.png")).to_str().unwrap(), &img, &Vector::new()).unwrap();
-        gt.push((i as f64 / 30.0, p));
-    }
-    std::fs::write(dir.path().join("intrinsics.yaml"), k.to_yaml("test camera")).unwrap();
+    let poses: Vec<nalgebra::Isometry3<f64>> = (0..n)
+        .map(|i| {
+            let yaw = -1.2f64.to_radians() * i as f64;
+            let rot = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::z_axis(), yaw) * start.rotation;
+            let drift = nalgebra::Vector3::new(0.0002, -0.0001, 0.0) * i as f64;
+            nalgebra::Isometry3::from_parts((start.translation.vector + drift).into(), rot)
+        })
+        .collect();
+    let gt = write_pose_folder(dir.path(), &scene, &k, &poses);
     let r = reconstruct(dir.path(), &ReconConfig::default(), &mut |_| {}).unwrap();
     let tracking = serde_json::to_value(&r.report.tracking).unwrap();
     eprintln!("turn on the spot: mode {}, {} poses, tracking {tracking}", r.report.mode, r.trajectory.poses.len());

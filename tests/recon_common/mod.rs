@@ -70,10 +70,17 @@ pub fn write_image_folder(dir: &Path, k: &Intrinsics, n: usize, sweep: f64, plai
     let mut scene = Scene::standard(5);
     scene.plain_walls = plain_walls;
     let poses = walk_trajectory(&scene, n, 1.45, sweep);
+    write_pose_folder(dir, &scene, k, &poses)
+}
+
+/// Renders `scene` from each of `poses` (`world_from_camera`) into an
+/// image folder (PNG) with `intrinsics.yaml`; returns ground truth stamped
+/// at i / 30 s.
+pub fn write_pose_folder(dir: &Path, scene: &Scene, k: &Intrinsics, poses: &[Isometry3<f64>]) -> Vec<(f64, Isometry3<f64>)> {
     std::fs::create_dir_all(dir).unwrap();
     let mut gt = vec![];
     for (i, p) in poses.iter().enumerate() {
-        let (img, _) = render(&scene, k, p).unwrap();
+        let (img, _) = render(scene, k, p).unwrap();
         imgcodecs::imwrite(dir.join(format!("frame_{i:05}.png")).to_str().unwrap(), &img, &Vector::new()).unwrap();
         gt.push((i as f64 / 30.0, *p));
     }
